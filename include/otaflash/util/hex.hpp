@@ -1,0 +1,22 @@
+#pragma once
+
+#include <otaflash/util/bytes.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace otaflash {
+
+// Lowercase hex, as every device compares it.
+std::string to_hex(byte_view data);
+
+// Accepts either case; nullopt on odd length or a non-hex character.
+std::optional<bytes> from_hex(std::string_view text);
+
+bool is_hex(std::string_view text) noexcept;
+
+// "0x%08x"-style formatting without iostreams.
+std::string hex32(std::uint32_t value);
+
+}  // namespace otaflash

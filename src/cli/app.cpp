@@ -1,0 +1,121 @@
+#include "cli/app.hpp"
+
+#include "cli/commands/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+#include <otaflash/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+namespace otaflash::cli {
+namespace {
+
+constexpr const char* footer = R"(Examples:
+  otaflash info firmware.bin                     show what is in an image
+  otaflash verify --chip esp32 firmware.bin      check an image before shipping it
+  otaflash verify --json build/*.bin | jq .ok    the same, for a script
+
+Exit status: 0 ok, 1 internal error, 2 usage, 3 config, 4 invalid input, 5 unreachable,
+6 authentication, 7 transfer, 8 verification, 9 local resource, 10 unconfirmed,
+11 device refused, 12 some targets failed, 130/143 interrupted. See otaflash(1).)";
+
+bool argv_asks_for_json(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--") == 0) return false;
+        if (std::strcmp(argv[i], "--json") == 0) return true;
+    }
+    return false;
+}
+
+void add_global_options(CLI::App& app, global_options& g) {
+    const char* output = "Output";
+    app.add_flag("--json", g.json, "Print exactly one JSON document (schema otaflash/v1) on stdout")->group(output);
+    app.add_option("--progress", g.progress, "Progress on stderr: auto, bar, plain, json (JSON Lines), none")
+        ->default_str("auto")
+        ->envname("OTAFLASH_PROGRESS")
+        ->group(output);
+    app.add_flag("-v,--verbose", g.logging.verbose, "More log detail on stderr (repeat: -vv debug, -vvv trace)")
+        ->group(output);
+    app.add_flag("-q,--quiet", g.logging.quiet, "Only errors on stderr")->group(output);
+    app.add_option("--log-level", g.logging.level, "Log level: trace, debug, info, warn, error (env OTAFLASH_LOG)")
+        ->group(output);
+    app.add_option("--log-file", g.logging.log_file, "Also write a debug log to this file")->group(output);
+    app.add_flag("--non-interactive", g.non_interactive, "Never prompt (implied when stdin is not a terminal or CI is set)")
+        ->envname("OTAFLASH_NON_INTERACTIVE")
+        ->group(output);
+}
+
+int usage_failure(app_context& ctx, const std::string& message, const std::string& hint) {
+    ctx.start_output();
+    return ctx.report().fail("", make_failure(errc::usage_error, message, hint));
+}
+
+}  // namespace
+
+std::unique_ptr<progress_sink> app_context::progress(std::string label) const {
+    auto requested = parse_progress_mode(global.progress);
+    auto mode = resolve_progress_mode(requested ? *requested : progress_mode::auto_, terminal_, global.json,
+                                      global.logging.quiet);
+    return make_progress_renderer(mode, terminal_, std::move(label));
+}
+
+const command_fn* app_context::find(CLI::App* sub) const {
+    auto it = commands_.find(sub);
+    return it == commands_.end() ? nullptr : &it->second;
+}
+
+int run(int argc, char** argv) {
+    app_context ctx{read_terminal_facts()};
+    CLI::App app{"otaflash: get firmware onto ESP8266/ESP32-family devices, over the air or over serial",
+                 "otaflash"};
+    app.set_version_flag("-V,--version", std::string{"otaflash "} + otaflash::version + " (" +
+                                             otaflash::git_describe + ")");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.footer(footer);
+    add_global_options(app, ctx.global);
+
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        return exit_ok;
+    } catch (const CLI::CallForAllHelp&) {
+        std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+        return exit_ok;
+    } catch (const CLI::CallForVersion& v) {
+        std::printf("%s\n", v.what());
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        ctx.global.json = argv_asks_for_json(argc, argv);
+        std::string where = app.get_subcommands().empty() ? std::string{"otaflash --help"}
+                                                          : "otaflash " + app.get_subcommands().front()->get_name() + " --help";
+        return usage_failure(ctx, e.what(), "see '" + where + "'");
+    }
+
+    if (auto parsed = parse_progress_mode(ctx.global.progress); !parsed)
+        return usage_failure(ctx, parsed.error().message, parsed.error().hint);
+    if (auto logging = setup_logging(ctx.global.logging); !logging) {
+        ctx.start_output();
+        return ctx.report().fail("", logging.error());
+    }
+    ctx.start_output();
+
+    CLI::App* chosen = app.get_subcommands().front();
+    const command_fn* fn = ctx.find(chosen);
+    if (!fn) return ctx.report().fail(chosen->get_name(), make_failure(errc::internal_error, "no runner for command"));
+    try {
+        return (*fn)(ctx);
+    } catch (const std::exception& e) {
+        return ctx.report().fail(chosen->get_name(),
+                                 make_failure(errc::internal_error, std::string{"unexpected error: "} + e.what(),
+                                              "please report this with the output of -vvv"));
+    }
+}
+
+}  // namespace otaflash::cli

@@ -1,0 +1,50 @@
+#pragma once
+// Where results go. Text mode: human lines on stdout, warnings and errors on stderr.
+// JSON mode: nothing on stdout but exactly one document at the end, on success and on failure:
+//   {"schema":"otaflash/v1","command":…,"ok":…,"exit_code":…,"result":{…},
+//    "error":{"code","condition","message","hint"}|null,"warnings":[…],"version":…}
+
+#include <otaflash/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otaflash::cli {
+
+inline constexpr std::string_view json_schema = "otaflash/v1";
+
+enum class output_format { text, json };
+
+class reporter {
+public:
+    explicit reporter(output_format format, std::FILE* out = stdout, std::FILE* err = stderr);
+
+    bool json() const noexcept { return format_ == output_format::json; }
+
+    // A line of human output (text mode only; dropped under --json, where `result` carries it).
+    void line(std::string_view text);
+    // Shown on stderr in text mode; listed under "warnings" in JSON mode.
+    void warn(std::string text);
+
+    // End the command. Each returns the process exit code.
+    int succeed(std::string_view command, nlohmann::json result = nlohmann::json::object());
+    int fail(std::string_view command, const failure& error, nlohmann::json result = nlohmann::json::object());
+
+    // For a JSON document that has already been started (not for use by commands).
+    const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+
+private:
+    int finish(std::string_view command, const failure* error, nlohmann::json result);
+
+    output_format format_;
+    std::FILE* out_;
+    std::FILE* err_;
+    std::vector<std::string> warnings_;
+    bool finished_ = false;
+};
+
+}  // namespace otaflash::cli

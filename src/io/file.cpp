@@ -1,0 +1,90 @@
+#include <otaflash/io/file.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace otaflash {
+namespace {
+
+failure open_failure(const std::string& path, int err) {
+    switch (err) {
+    case ENOENT:
+        return make_failure(errc::file_not_found, "no such file: " + path, "check the path and the current directory");
+    case EACCES:
+    case EPERM:
+        return make_failure(errc::file_unreadable, "permission denied reading " + path,
+                            "check the file's permissions");
+    default:
+        return make_failure(errc::file_unreadable, "cannot read " + path + ": " + std::strerror(err));
+    }
+}
+
+struct fd_guard {
+    int fd;
+    ~fd_guard() { if (fd >= 0) ::close(fd); }
+};
+
+}  // namespace
+
+result<bytes> read_file(const std::string& path, bool allow_empty, std::uint64_t max_size) {
+    fd_guard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return open_failure(path, errno);
+    struct stat st{};
+    if (::fstat(file.fd, &st) != 0) return open_failure(path, errno);
+    if (S_ISDIR(st.st_mode))
+        return make_failure(errc::file_unreadable, path + " is a directory, not a file",
+                            "give the path of a firmware file");
+    if (!S_ISREG(st.st_mode))
+        return make_failure(errc::file_unreadable, path + " is not a regular file", "give the path of a firmware file");
+    if (static_cast<std::uint64_t>(st.st_size) > max_size)
+        return make_failure(errc::image_too_large,
+                            path + " is " + std::to_string(st.st_size) + " bytes, more than the " +
+                                std::to_string(max_size) + "-byte limit",
+                            "is this really a firmware image?");
+    if (st.st_size == 0 && !allow_empty)
+        return make_failure(errc::file_empty, path + " is empty (0 bytes)", "rebuild the firmware or check the path");
+
+    bytes data(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < data.size()) {
+        ssize_t n = ::read(file.fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return open_failure(path, errno);
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got != data.size())
+        return make_failure(errc::file_unreadable, path + " shrank while it was being read", "is it still being written?");
+    return data;
+}
+
+result<void> write_file_atomic(const std::string& path, byte_view data) {
+    const std::string temp = path + ".tmp." + std::to_string(::getpid());
+    fd_guard file{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+    if (file.fd < 0)
+        return make_failure(errc::write_failed, "cannot create " + temp + ": " + std::strerror(errno),
+                            "check that the folder exists and is writable");
+    std::size_t put = 0;
+    while (put < data.size()) {
+        ssize_t n = ::write(file.fd, data.data() + put, data.size() - put);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            ::unlink(temp.c_str());
+            return make_failure(errc::write_failed, "cannot write " + temp + ": " + std::strerror(err));
+        }
+        put += static_cast<std::size_t>(n);
+    }
+    if (::fsync(file.fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(temp.c_str());
+        return make_failure(errc::write_failed, "cannot replace " + path + ": " + std::strerror(err));
+    }
+    return {};
+}
+
+}  // namespace otaflash
