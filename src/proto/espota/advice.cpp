@@ -1,6 +1,7 @@
 #include <otaflash/proto/espota/advice.hpp>
 
 #include <otaflash/proto/espota/messages.hpp>
+#include <otaflash/util/endpoint_text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -109,9 +110,7 @@ std::string firewall_rules(std::string_view device, std::uint16_t port) {
 
 failure no_connect_back_failure(std::string_view device, std::string_view listen_address, std::uint16_t port,
                                 bool port_pinned) {
-    std::string where{listen_address};
-    if (where.find(':') != std::string::npos) where = "[" + where + "]";
-    where += ":" + std::to_string(port);
+    const std::string where = endpoint_text(listen_address, port);
     std::string message = "the device accepted the invitation (OK) but never connected back to " + where +
                           ": an inbound TCP connection from " + std::string{device} +
                           " was blocked (host firewall, network profile, NAT), or the device could not start the "

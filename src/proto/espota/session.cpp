@@ -2,6 +2,7 @@
 
 #include <otaflash/crypto/digest.hpp>
 #include <otaflash/proto/espota/advice.hpp>
+#include <otaflash/util/endpoint_text.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <algorithm>
@@ -43,10 +44,9 @@ std::vector<std::uint16_t> session::target_ports() const {
 }
 
 std::string session::device_where() const {
-    std::string where = config_.device_address;
-    if (where.find(':') != std::string::npos) where = "[" + where + "]";
     const auto ports = target_ports();
-    return where + (ports.size() == 1 ? ":" + std::to_string(ports.front()) : " (UDP ports " + ports_text(ports) + ")");
+    if (ports.size() == 1) return endpoint_text(config_.device_address, ports.front());
+    return bracketed(config_.device_address) + " (UDP ports " + ports_text(ports) + ")";
 }
 
 std::string session::cnonce(std::size_t length) {
@@ -329,9 +329,8 @@ step session::on_password(std::optional<secret> password, time_point now) {
 // --- connect-back --------------------------------------------------------------------------------
 
 void session::await_connection(step& out, time_point now) {
-    std::string listen = config_.listen_address;
-    if (listen.find(':') != std::string::npos) listen = "[" + listen + "]";
-    begin_phase(out, phase::connect, "waiting for the device to connect to " + listen + ":" + std::to_string(config_.host_port), now);
+    begin_phase(out, phase::connect,
+                "waiting for the device to connect to " + endpoint_text(config_.listen_address, config_.host_port), now);
     state_ = state::awaiting_connection;
     deadline_ = now + config_.times.accept;
 }
