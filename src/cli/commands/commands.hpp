@@ -10,5 +10,7 @@ class app_context;
 
 void register_info(CLI::App& app, app_context& ctx);
 void register_verify(CLI::App& app, app_context& ctx);
+void register_push(CLI::App& app, app_context& ctx);
+void register_espota(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli
