@@ -88,3 +88,29 @@ TEST(OtaDeviceCli, PasswordNeverAppearsInOutput) {
 }
 
 }  // namespace
+
+namespace {
+
+// --count runs several devices in one process; every line names its device.
+TEST(OtaDeviceCli, CountRunsSeveralDevicesThatEachAnswer) {
+    ota_device_process fleet({"--kind", "esp32", "--port", "0", "--count", "3"});
+    std::vector<std::uint16_t> ports{fleet.port()};
+    EXPECT_EQ(fleet.ready()["device"], "127.0.0.1:" + std::to_string(fleet.port()));
+    for (int i = 0; i < 2; ++i) {
+        auto ready = fleet.next_event(ms(5000));
+        ASSERT_TRUE(ready);
+        EXPECT_EQ((*ready)["event"], "ready");
+        ports.push_back((*ready)["port"].get<std::uint16_t>());
+    }
+    refused_port refused;
+    for (auto port : ports) {
+        udp_peer host;
+        host.send_to(port, invitation(0, refused.port(), 100, std::string(32, 'a')));
+        EXPECT_EQ(host.receive(ms(3000)), "OK") << port;
+        auto e = fleet.wait_event("invitation", ms(3000));
+        ASSERT_TRUE(e);
+        EXPECT_EQ((*e)["device"], "127.0.0.1:" + std::to_string(port));
+    }
+}
+
+}  // namespace

@@ -154,3 +154,29 @@ TEST(OtaDeviceFault, InvitationsDuringAnUpdateAreDroppedOrQueuedByKind) {
 }
 
 }  // namespace
+
+namespace {
+
+// How much a host can push (up to `cap`) into a device that reads nothing: its own send buffer
+// plus the device's receive window, which --recv-buffer sets.
+std::size_t bytes_accepted_by_a_stalled_device(std::vector<std::string> extra, std::size_t cap) {
+    const bytes image = sample_image(cap);
+    std::vector<std::string> args{"--kind", "esp32", "--port", "0", "--fault", "connect-idle"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ota_device_process device(args);
+    upload up(device.port(), image);
+    up.stream->limit_send_buffer(4096);
+    std::size_t sent = 0;
+    while (sent < image.size() && up.stream->send(byte_view(image).subspan(sent, 1024), ms(300))) sent += 1024;
+    return sent;
+}
+
+TEST(OtaDeviceFault, RecvBufferLimitsWhatTheDeviceTakesIn) {
+    constexpr std::size_t cap = 96 * 1024;
+    const std::size_t small = bytes_accepted_by_a_stalled_device({"--recv-buffer", "5744"}, cap);
+    const std::size_t normal = bytes_accepted_by_a_stalled_device({}, cap);
+    EXPECT_LT(small, 40u * 1024);
+    EXPECT_EQ(normal, cap);
+}
+
+}  // namespace

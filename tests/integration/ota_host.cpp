@@ -131,6 +131,8 @@ void tcp_stream::close_with_reset() {
     fd_ = -1;
 }
 
+void tcp_stream::limit_send_buffer(int bytes) { ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes); }
+
 void tcp_stream::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
 std::string tcp_stream::peer_address() const {

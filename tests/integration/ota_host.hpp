@@ -65,6 +65,8 @@ public:
     // True when nothing at all (no byte, no close) arrived during `duration`.
     bool quiet_for(ms duration);
     void close_with_reset();
+    // SO_SNDBUF, so that a peer that stops reading blocks our sends sooner.
+    void limit_send_buffer(int bytes);
     // Half-close: the peer reads end-of-stream, and we can still read what it sends.
     void shutdown_send();
     std::string peer_address() const;
