@@ -268,19 +268,19 @@ int main(int argc, char** argv) {
     // Sinks before devices: a device reports to its sink until it is destroyed.
     std::vector<std::unique_ptr<ota::json_lines_sink>> sinks;
     std::vector<std::unique_ptr<ota::device>> devices;
-    for (auto& one : *fleet) {
-        sinks.push_back(std::make_unique<ota::json_lines_sink>(stdout, count_update, fleet->size() > 1));
-        devices.push_back(std::make_unique<ota::device>(io.get_executor(), std::move(one), *sinks.back(),
-                                                        otaflash::cli::cli_log()));
-        if (auto started = devices.back()->start(); !started) return fail(started.error());
-    }
-
+    // Signals are caught before the first ready line, so a script may stop us as soon as it reads it.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
         for (auto& d : devices) d->stop();
         io.stop();
     });
+    for (auto& one : *fleet) {
+        sinks.push_back(std::make_unique<ota::json_lines_sink>(stdout, count_update, fleet->size() > 1));
+        devices.push_back(std::make_unique<ota::device>(io.get_executor(), std::move(one), *sinks.back(),
+                                                        otaflash::cli::cli_log()));
+        if (auto started = devices.back()->start(); !started) return fail(started.error());
+    }
     io.run();
     return 0;
 }
