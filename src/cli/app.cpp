@@ -79,6 +79,7 @@ int run(int argc, char** argv) {
     app.footer(footer);
     add_global_options(app, ctx.global);
 
+    register_discover(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -8,5 +8,6 @@ class App;
 namespace otaflash::cli {
 class app_context;
 
+void register_discover(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli
