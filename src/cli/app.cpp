@@ -80,6 +80,8 @@ int run(int argc, char** argv) {
     add_global_options(app, ctx.global);
 
     register_discover(app, ctx);
+    register_info(app, ctx);
+    register_verify(app, ctx);
 
     try {
         app.parse(argc, argv);
