@@ -1,31 +1,33 @@
 #include "reset_circuit.hpp"
 
-#include <utility>
-
 namespace otaflash::emulator::rom {
 
 bool reset_circuit::change(bool dtr, bool rts, time_point now) {
-    // The chip sampled the strap at boot_at_ even if nobody polled since: keep what it saw.
-    if (boot_at_ && now >= *boot_at_ && !sampled_) sampled_ = strap();
     const bool was_low = en_low();
     dtr_ = dtr;
     rts_ = rts;
     if (en_low()) {
-        boot_at_.reset();
-        sampled_.reset();
+        window_end_.reset();
+        download_seen_.reset();
         return !was_low;
     }
-    if (was_low) {
-        boot_at_ = now + strap_delay;
-        sampled_.reset();
-    }
+    if (was_low) window_end_ = now + strap_window;
+    if (window_end_ && now < *window_end_ && gpio0_low() && !download_seen_) download_seen_ = now;
     return false;
 }
 
+std::optional<time_point> reset_circuit::boot_due() const noexcept {
+    if (!window_end_) return std::nullopt;
+    return download_seen_ ? download_seen_ : window_end_;
+}
+
 std::optional<boot_mode> reset_circuit::poll(time_point now) {
-    if (!boot_at_ || now < *boot_at_) return std::nullopt;
-    boot_at_.reset();
-    return std::exchange(sampled_, std::nullopt).value_or(strap());
+    const auto due = boot_due();
+    if (!due || now < *due) return std::nullopt;
+    const boot_mode mode = download_seen_ ? boot_mode::download : boot_mode::app;
+    window_end_.reset();
+    download_seen_.reset();
+    return mode;
 }
 
 }  // namespace otaflash::emulator::rom

@@ -1,9 +1,14 @@
 #pragma once
 // The auto-reset circuit of Espressif dev boards (rom-bootloader.md §5): RTS drives EN and DTR
 // drives the boot strap (GPIO0) through two transistors, so only the mixed states act:
-// RTS asserted alone holds EN low, DTR asserted alone pulls GPIO0 low. When EN rises the chip
-// samples GPIO0 a little later (the EN line's RC delay), and boots into the download loader if it
-// is low. Pure: the driver passes the time and arms a timer for boot_due().
+// RTS asserted alone holds EN low, DTR asserted alone pulls GPIO0 low. Pure: the driver passes
+// the time and arms a timer for boot_due().
+//
+// On a board the ROM samples GPIO0 a few milliseconds after EN rises. Here the strap counts as
+// low if GPIO0 is low at any moment within `strap_window` after EN rises: line changes that
+// travel over RFC 2217 arrive one round trip apart (pyserial waits about 50 ms for each one to be
+// acknowledged), which is why a real board behind a network serial server needs a server that
+// replays the reset sequence locally (esptool's esp_rfc2217_server). This model is that pair.
 
 #include "rom_model.hpp"
 
@@ -14,16 +19,16 @@ namespace otaflash::emulator::rom {
 
 class reset_circuit {
 public:
-    // Time from EN rising to the strap being sampled. esptool's classic sequence sets DTR and
-    // then RTS in two steps microseconds apart and holds GPIO0 low for 50 ms afterwards.
-    static constexpr std::chrono::milliseconds strap_delay{5};
+    static constexpr std::chrono::milliseconds strap_window{100};
 
     // Returns true when this change pulled EN low (the chip stops until it rises again).
     bool set_dtr(bool asserted, time_point now) { return change(asserted, rts_, now); }
     bool set_rts(bool asserted, time_point now) { return change(dtr_, asserted, now); }
 
-    std::optional<time_point> boot_due() const noexcept { return boot_at_; }
-    // Once the strap delay has passed: which way the chip boots.
+    // When poll() will have a boot to report.
+    std::optional<time_point> boot_due() const noexcept;
+    // The boot the chip makes, once it is decided: download as soon as GPIO0 is seen low in the
+    // window after EN rose, the application when the window closes without it.
     std::optional<boot_mode> poll(time_point now);
     // What the chip would boot into now (for a reboot the firmware triggers itself).
     boot_mode strap() const noexcept { return gpio0_low() ? boot_mode::download : boot_mode::app; }
@@ -35,8 +40,8 @@ private:
 
     bool dtr_ = false;
     bool rts_ = false;
-    std::optional<time_point> boot_at_;
-    std::optional<boot_mode> sampled_;
+    std::optional<time_point> window_end_;     // EN rose; the strap is being watched until then
+    std::optional<time_point> download_seen_;  // GPIO0 was low inside the window, at this time
 };
 
 }  // namespace otaflash::emulator::rom
