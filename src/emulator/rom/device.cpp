@@ -197,11 +197,10 @@ struct device::impl {
     }
 
 
-    std::uint32_t host_baud() {
-        termios tio{};
-        if (::tcgetattr(master->native_handle(), &tio) != 0) return 0;
-        return baud_from_speed(::cfgetospeed(&tio));
-    }
+    std::uint32_t host_baud() { return line_baud(master->native_handle()); }
+
+    // A rate we cannot read is taken to match: better no junk than junk for no reason.
+    static bool same_rate(std::uint32_t line, std::uint32_t sent) { return line == 0 || rom_model::rates_match(line, sent); }
 
     void wait_readable() {
         master->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
@@ -284,11 +283,11 @@ struct device::impl {
             pending.pop_front();
             // Like a real UART: bytes nobody listens to are gone, and a line at another rate sees junk.
             if (host_open) {
-                const bytes data = rom_model::rates_match(host_baud(), t.baud) ? t.data : model.garble(t.data);
+                const bytes data = same_rate(host_baud(), t.baud) ? t.data : model.garble(t.data);
                 pending_write.insert(pending_write.end(), data.begin(), data.end());
             }
             if (client)
-                send_client(rfc2217::server_codec::escape(rom_model::rates_match(client_baud, t.baud) ? t.data : model.garble(t.data)));
+                send_client(rfc2217::server_codec::escape(same_rate(client_baud, t.baud) ? t.data : model.garble(t.data)));
         }
         write_some();
         arm_transmit();

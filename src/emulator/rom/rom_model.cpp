@@ -249,6 +249,7 @@ void rom_model::poll(time_point now) {
 
 void rom_model::receive(byte_view data, time_point now, std::uint32_t host_baud) {
     if (data.empty() || mode_ == mode::in_reset) return;
+    if (host_baud == 0) host_baud = rom_baud_;  // the driver could not read the line's rate
     // Until CHANGE_BAUDRATE the ROM follows the host's rate (UART auto-baud on SYNC's 0x55 run);
     // the ESP8266 ROM does not manage that above 115200 (§6).
     if (mode_ == mode::download && !baud_locked_ && (!chip_.esp8266() || host_baud <= 115200 * 1.03))
