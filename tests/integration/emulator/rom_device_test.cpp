@@ -240,8 +240,9 @@ TEST(RomDevice, WireTimeFollowsTheBaudRate) {
     std::this_thread::sleep_for(50ms);
     c.flush_input();
     EXPECT_EQ(dev.wait_event("baud")->at("baud"), 921600);
-    const double fast = timed_block(1);
-    EXPECT_GE(fast, 10.0);
+    // The quickest of three, so a busy machine's scheduling hiccup does not count.
+    const double fast = std::min({timed_block(1), timed_block(2), timed_block(3)});
+    EXPECT_GE(fast, 11.0);
     EXPECT_LT(fast, slow / 3);
 }
 
