@@ -13,9 +13,7 @@ namespace {
 using namespace detail;
 
 constexpr std::size_t ext_offset = common_header_size;                        // 8
-constexpr std::size_t ext_chip_id_offset = ext_offset + 4;                    // 12
 constexpr std::size_t ext_reserved_offset = ext_offset + 11;                  // 19
-constexpr std::size_t ext_hash_offset = ext_offset + 15;                      // 23
 constexpr std::size_t family_first_segment = ext_offset + extended_header_size;  // 24
 constexpr std::size_t sha256_size = 32;
 
