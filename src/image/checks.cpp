@@ -13,7 +13,7 @@ check checksum_check(const image_info& image, const std::string& scope) {
     if (c.ok) {
         c.detail = "checksum " + hex_digits(image.checksum_stored, 2) + " valid";
     } else {
-        c.detail = "checksum mismatch at offset " + hex32(static_cast<std::uint32_t>(image.checksum_offset)) +
+        c.detail = "checksum mismatch at offset " + hex_offset(image.checksum_offset) +
                    " (stored " + hex_digits(image.checksum_stored, 2) + ", computed " +
                    hex_digits(image.checksum_computed, 2) + ")";
         c.hint = rebuild_hint;
@@ -26,7 +26,7 @@ check digest_check(const digest_field& digest, const std::string& scope) {
     if (c.ok) {
         c.detail = "SHA-256 digest " + to_hex(digest.stored) + " valid";
     } else {
-        c.detail = "SHA-256 digest mismatch at offset " + hex32(static_cast<std::uint32_t>(digest.offset)) +
+        c.detail = "SHA-256 digest mismatch at offset " + hex_offset(digest.offset) +
                    " (stored " + to_hex(digest.stored) + ", computed " + to_hex(digest.computed) + ")";
         c.hint = rebuild_hint;
     }
@@ -38,7 +38,7 @@ check crc_check(const crc_field& crc, const std::string& scope) {
     if (c.ok) {
         c.detail = "CRC-32 " + hex32(crc.stored) + " valid";
     } else {
-        c.detail = "CRC-32 mismatch at offset " + hex32(static_cast<std::uint32_t>(crc.offset)) + " (stored " +
+        c.detail = "CRC-32 mismatch at offset " + hex_offset(crc.offset) + " (stored " +
                    hex32(crc.stored) + ", computed " + hex32(crc.computed) + ")";
         c.hint = rebuild_hint;
     }
@@ -53,7 +53,7 @@ check segment_length_check(const image_info& image, const std::string& scope) {
         if (s.length % 4 != 0 || s.length >= sixteen_mib) {
             c.ok = false;
             c.detail = "segment " + std::to_string(i) + " at offset " +
-                       hex32(static_cast<std::uint32_t>(s.header_offset)) + " has length " + hex32(s.length) +
+                       hex_offset(s.header_offset) + " has length " + hex32(s.length) +
                        (s.length % 4 != 0 ? ", not a multiple of 4" : ", 16 MiB or more") +
                        " (the bootloader rejects it)";
             c.hint = "rebuild the image with esptool elf2image / ESP-IDF";
