@@ -108,18 +108,10 @@ std::string partition_flags_text(std::uint32_t flags) {
 std::vector<check> check_partition_table(const partition_table& table) {
     std::vector<check> out;
     const std::string scope = "partition_table@" + hex_offset(table.offset);
-    if (table.md5) {
-        const auto& m = *table.md5;
-        check c{"partition_table_md5", scope, m.ok(), {}, {}, errc::image_check_failed};
-        if (c.ok) {
-            c.detail = "partition table MD5 " + to_hex(m.stored) + " valid";
-        } else {
-            c.detail = "partition table MD5 mismatch at offset " + hex_offset(m.offset) + " (stored " + to_hex(m.stored) +
-                       ", computed " + to_hex(m.computed) + ")";
-            c.hint = "the partition table was edited after it was generated: regenerate it";
-        }
-        out.push_back(std::move(c));
-    }
+    if (const auto& m = table.md5)
+        out.push_back(compare_stored("partition_table_md5", scope, "partition table MD5", m->offset, to_hex(m->stored),
+                                     to_hex(m->computed),
+                                     "the partition table was edited after it was generated: regenerate it"));
 
     check layout{"partition_layout", scope, true, {}, {}, errc::image_check_failed};
     auto fail = [&](std::string why) {
