@@ -79,6 +79,9 @@ int run(int argc, char** argv) {
     app.footer(footer);
     add_global_options(app, ctx.global);
 
+    register_discover(app, ctx);
+    register_info(app, ctx);
+    register_verify(app, ctx);
 
     try {
         app.parse(argc, argv);
