@@ -102,6 +102,8 @@ int run(int argc, char** argv) {
     app.fallthrough();
     app.footer(footer);
     add_global_options(app, ctx.global);
+
+    register_discover(app, ctx);
     register_info(app, ctx);
     register_verify(app, ctx);
     register_push(app, ctx);

@@ -1,14 +1,13 @@
 #pragma once
-// Time spans on the command line: "500ms", "10s", "1.5s", "2m"; a bare number is seconds
-// (espota.py's -t is seconds).
+// Durations on the command line: "250ms", "3s", "1.5s", "2m"; a bare number means seconds.
 
 #include <otaflash/result.hpp>
 
 #include <chrono>
-#include <string_view>
+#include <string>
 
 namespace otaflash::cli {
 
-result<std::chrono::milliseconds> parse_duration(std::string_view text, std::string_view option);
+result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& option);
 
 }  // namespace otaflash::cli

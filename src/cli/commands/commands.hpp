@@ -8,6 +8,7 @@ class App;
 namespace otaflash::cli {
 class app_context;
 
+void register_discover(CLI::App& app, app_context& ctx);
 void register_info(CLI::App& app, app_context& ctx);
 void register_verify(CLI::App& app, app_context& ctx);
 void register_push(CLI::App& app, app_context& ctx);

@@ -1,5 +1,7 @@
 #include "emulator/ota/json_events.hpp"
 
+#include "emulator/ota/listener.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace otaflash::emulator::ota {
@@ -28,13 +30,18 @@ struct to_json_visitor {
 
 }  // namespace
 
-std::string to_json_line(const device_event& event) {
+std::string to_json_line(const device_event& event, const std::string& device) {
+    json line = std::visit(to_json_visitor{}, event);
+    if (!device.empty()) line["device"] = device;
     // Device texts are not always UTF-8 (end-error, garbage from a host): replace, never throw.
-    return std::visit(to_json_visitor{}, event).dump(-1, ' ', false, json::error_handler_t::replace);
+    return line.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void json_lines_sink::on_event(const device_event& event) {
-    const std::string line = to_json_line(event) + "\n";
+    if (const auto* ready = std::get_if<ready_event>(&event); ready && name_device_) {
+        device_ = to_string(peer{ready->address, ready->port});
+    }
+    const std::string line = to_json_line(event, device_) + "\n";
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
     if (std::holds_alternative<update_event>(event) && on_update_) on_update_();

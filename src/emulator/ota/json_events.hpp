@@ -10,18 +10,23 @@
 
 namespace otaflash::emulator::ota {
 
-std::string to_json_line(const device_event& event);
+// One line of JSON, without the newline. `device` ("127.0.0.1:8266") is added as a field when
+// several devices share the output.
+std::string to_json_line(const device_event& event, const std::string& device = {});
 
 class json_lines_sink final : public event_sink {
 public:
-    // `on_update` runs after each `update` event is printed (the executable counts them for --updates).
-    explicit json_lines_sink(std::FILE* out, std::function<void()> on_update = {})
-        : out_(out), on_update_(std::move(on_update)) {}
+    // `on_update` runs after each `update` event is printed (the executable counts them for
+    // --updates). With `name_device`, every line says which device it is from.
+    explicit json_lines_sink(std::FILE* out, std::function<void()> on_update = {}, bool name_device = false)
+        : out_(out), on_update_(std::move(on_update)), name_device_(name_device) {}
     void on_event(const device_event& event) override;
 
 private:
     std::FILE* out_;
     std::function<void()> on_update_;
+    bool name_device_;
+    std::string device_;  // from this device's ready event
 };
 
 }  // namespace otaflash::emulator::ota

@@ -42,7 +42,8 @@ struct kind_traits {
     // esp32: OK is sent while parsing, before Update.begin(); a failing begin() is then silent.
     bool ok_before_begin;
     // esp8266/pico drain everything available per loop into the 4096-byte sector buffer and ack
-    // the total; esp32 reads at most `max_read` bytes per loop and acks each read.
+    // the total (`max_read` is that buffer); esp32 reads at most `max_read` bytes per loop and acks
+    // each read.
     bool drain_reads;
     std::size_t max_read;
     // Digits parseInt() reads before it gives up and returns 0 (16-byte buffer, esp32 keeps one

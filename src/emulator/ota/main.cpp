@@ -12,12 +12,14 @@
 #include <otaflash/version.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,8 @@ struct options {
     std::uint32_t recv_buffer = 0;
     std::vector<std::string> faults;
     double time_scale = 1.0;
+    unsigned count = 1;
+    std::string spread = "port";
     otaflash::cli::logging_options logging;
 };
 
@@ -141,6 +145,42 @@ otaflash::result<ota::device_config> resolve(const options& o) {
     return config;
 }
 
+// --count devices from one configuration: consecutive ports or consecutive IPv4 addresses; each
+// writes its own --out file (FILE.0, FILE.1, ...).
+otaflash::result<std::vector<ota::device_config>> spread(const ota::device_config& base, const options& o) {
+    using otaflash::errc;
+    using otaflash::make_failure;
+    if (o.count == 0) return make_failure(errc::usage_error, "--count must be at least 1", "the default is 1");
+    if (o.spread != "port" && o.spread != "address")
+        return make_failure(errc::usage_error, "unknown --spread '" + o.spread + "'", "use port or address");
+    std::vector<ota::device_config> fleet;
+    if (o.count == 1) {
+        fleet.push_back(base);
+        return fleet;
+    }
+    boost::system::error_code ec;
+    const auto first = boost::asio::ip::make_address(base.bind_address, ec);
+    if (o.spread == "address" && (ec || !first.is_v4()))
+        return make_failure(errc::usage_error, "--spread address needs an IPv4 --bind address",
+                            "e.g. --bind 127.0.0.1 --count 10 --spread address");
+    const std::uint32_t first_port = base.port.value_or(ota::traits(base.kind).default_port);
+    if (o.spread == "port" && first_port != 0 && first_port + o.count - 1 > 65535)
+        return make_failure(errc::usage_error, "--count " + std::to_string(o.count) + " devices from port " +
+                                                   std::to_string(first_port) + " run past port 65535",
+                            "start lower, or use --port 0");
+    for (unsigned i = 0; i < o.count; ++i) {
+        ota::device_config one = base;
+        if (o.spread == "port") {
+            if (first_port != 0) one.port = static_cast<std::uint16_t>(first_port + i);
+        } else {
+            one.bind_address = boost::asio::ip::make_address_v4(first.to_v4().to_uint() + i).to_string();
+        }
+        if (!base.out_file.empty()) one.out_file = base.out_file + "." + std::to_string(i);
+        fleet.push_back(std::move(one));
+    }
+    return fleet;
+}
+
 void add_options(CLI::App& app, options& o) {
     const char* device = "Device";
     const char* behaviour = "Behaviour";
@@ -182,6 +222,14 @@ void add_options(CLI::App& app, options& o) {
                    "Multiply the firmware's delays and timeouts (1 s before OK, receive timeout...); for tests")
         ->default_str("1")
         ->group(behaviour);
+    app.add_option("--count", o.count, "Run this many devices in one process (the same kind and faults)")
+        ->default_str("1")
+        ->group(device);
+    app.add_option("--spread", o.spread,
+                   "How --count devices differ: port (consecutive ports) or address (consecutive IPv4 addresses, "
+                   "e.g. 127.0.0.1, 127.0.0.2, ...)")
+        ->default_str("port")
+        ->group(device);
     app.add_flag("-v,--verbose", o.logging.verbose, "More log detail on stderr (-vv debug)")->group(output);
     app.add_flag("-q,--quiet", o.logging.quiet, "Only errors on stderr")->group(output);
     app.add_option("--log-level", o.logging.level, "trace, debug, info, warn, error (env OTAFLASH_LOG)")->group(output);
@@ -209,20 +257,30 @@ int main(int argc, char** argv) {
     if (!config) return fail(config.error());
     if (auto logging = otaflash::cli::setup_logging(o.logging); !logging) return fail(logging.error());
 
+    auto fleet = spread(*config, o);
+    if (!fleet) return fail(fleet.error());
+
     boost::asio::io_context io;
     std::uint64_t ended = 0;
-    ota::json_lines_sink sink(stdout, [&] {
+    auto count_update = [&] {
         if (o.updates > 0 && ++ended >= o.updates) io.stop();
-    });
-    ota::device device(io.get_executor(), std::move(*config), sink, otaflash::cli::cli_log());
-    if (auto started = device.start(); !started) return fail(started.error());
-
+    };
+    // Sinks before devices: a device reports to its sink until it is destroyed.
+    std::vector<std::unique_ptr<ota::json_lines_sink>> sinks;
+    std::vector<std::unique_ptr<ota::device>> devices;
+    // Signals are caught before the first ready line, so a script may stop us as soon as it reads it.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
-        device.stop();
+        for (auto& d : devices) d->stop();
         io.stop();
     });
+    for (auto& one : *fleet) {
+        sinks.push_back(std::make_unique<ota::json_lines_sink>(stdout, count_update, fleet->size() > 1));
+        devices.push_back(std::make_unique<ota::device>(io.get_executor(), std::move(one), *sinks.back(),
+                                                        otaflash::cli::cli_log()));
+        if (auto started = devices.back()->start(); !started) return fail(started.error());
+    }
     io.run();
     return 0;
 }

@@ -108,11 +108,19 @@ session_action update_session::on_connect(bool ok, const std::string& error) {
                             "Update.end() then failed with \"" + updater_.error_message() + "\"; nothing reached the host")});
     }
     if (config_.faults.connect_idle) return play({act::hold_connection{}});
-    if (fault_room() == 0) return fault_strikes();
+    if (drop_due()) return drop_connection();
     return play(loop_top());
 }
 
-update_session::script update_session::loop_top() const { return {act::query_link{}}; }
+bool update_session::drop_due() const noexcept {
+    return config_.faults.drop_after && received_ >= *config_.faults.drop_after;
+}
+
+update_session::script update_session::loop_top() const {
+    // A stalled device has read and acked its N bytes; it stays in its loop doing nothing more.
+    if (config_.faults.stall_after && received_ >= *config_.faults.stall_after) return {act::hold_connection{}};
+    return {act::query_link{}};
+}
 
 session_action update_session::on_link(bool open) {
     if (updater_.finished() || !open) return go_end();
@@ -178,7 +186,7 @@ session_action update_session::on_read(byte_view data) {
         if (data.empty()) return play(end_drain());
         const auto result = consume(data);
         drained_ += result.written;
-        if (fault_room() == 0) return fault_strikes();
+        if (drop_due()) return drop_connection();
         script items;
         if (const auto busy = flash_time(result.flashed); busy.count() > 0) items.emplace_back(act::pause{busy});
         script rest;
@@ -194,7 +202,7 @@ session_action update_session::on_read(byte_view data) {
     }
 
     const auto result = consume(data);
-    if (fault_room() == 0) return fault_strikes();
+    if (drop_due()) return drop_connection();
     script items;
     if (const auto busy = flash_time(result.flashed); busy.count() > 0) items.emplace_back(act::pause{busy});
     // esp32 acks each write; a failed write (0) is only logged, and leaves nothing to repeat.
@@ -205,13 +213,12 @@ session_action update_session::on_read(byte_view data) {
     return play(std::move(items));
 }
 
-session_action update_session::fault_strikes() {
-    if (config_.faults.drop_after && received_ >= *config_.faults.drop_after)
-        return play({act::close_connection{true},
-                     finish(false, "transfer", "connection reset by the device (fault drop-after=" +
-                                                   decimal(*config_.faults.drop_after) + ")",
-                            "the device reset the connection after " + progress_text())});
-    return play({act::hold_connection{}});
+session_action update_session::drop_connection() {
+    // Like a crash: the reset leaves at once, the last read is never acked.
+    return play({act::close_connection{true},
+                 finish(false, "transfer",
+                        "connection reset by the device (fault drop-after=" + decimal(*config_.faults.drop_after) + ")",
+                        "the device reset the connection after " + progress_text())});
 }
 
 session_action update_session::on_hold_ended() {

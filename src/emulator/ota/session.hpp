@@ -74,7 +74,8 @@ private:
     script end_drain();
     script read_more();
     updater::write_result consume(byte_view data);
-    session_action fault_strikes();
+    bool drop_due() const noexcept;
+    session_action drop_connection();
     session_action go_end();
     act::finished finish(bool ok, std::string stage, std::optional<std::string> error, std::string detail);
     micros scaled(millis d) const;

@@ -15,7 +15,7 @@ TEST(Duration, Units) {
 }
 
 TEST(Duration, Rejects) {
-    for (const char* bad : {"", "abc", "10h", "-1s", "0", "0.0001ms", "1e10s", "nan"}) {
+    for (const char* bad : {"", "abc", "10h", "-1s", "1e10s", "nan"}) {
         auto r = parse_duration(bad, "--ack-timeout");
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error().code, errc::usage_error);

@@ -1,0 +1,116 @@
+// otaflash-ota-device's command line: help, usage errors and their exit codes, signals.
+
+#include "ota_host.hpp"
+
+#include "fixtures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+using namespace otaflash::test;
+
+namespace {
+
+process_result device_run(std::vector<std::string> args, process_options options = {}) {
+    args.insert(args.begin(), bin_path("otaflash-ota-device"));
+    options.timeout = ms(10000);
+    return run_process(args, options);
+}
+
+TEST(OtaDeviceCli, HelpListsKindsFaultsAndEvents) {
+    auto r = device_run({"--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* word : {"esp8266", "esp32-legacy", "rp2040", "--flash-rate", "--ack-latency", "--recv-buffer",
+                             "drop-after=N", "stall-after=N", "end-error=TEXT", "connect-idle", "OTAFLASH_DEVICE_PASSWORD"})
+        EXPECT_NE(r.out.find(word), std::string::npos) << word;
+}
+
+TEST(OtaDeviceCli, UsageErrorsExitWithTwoAndSayWhatToDo) {
+    const std::vector<std::vector<std::string>> cases{
+        {"--kind", "esp8285"},
+        {"--fault", "sometimes"},
+        {"--fault", "drop-after=lots"},
+        {"--fault", "reject-auth"},  // without a password
+        {"--stored-hash", "sha1"},
+        {"--bind", "localhost"},
+        {"--no-such-option"},
+    };
+    process_options no_password;
+    no_password.unset_env = {"OTAFLASH_DEVICE_PASSWORD"};
+    for (const auto& args : cases) {
+        auto r = device_run(args, no_password);
+        EXPECT_EQ(r.exit_code, 2) << args.front() << " " << args.back() << ": " << r.err;
+        EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("hint:"), std::string::npos) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+}
+
+TEST(OtaDeviceCli, MissingPasswordFileIsAnInputError) {
+    temp_dir dir;
+    auto r = device_run({"--password-file", dir.file("absent")});
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_NE(r.err.find("absent"), std::string::npos);
+}
+
+TEST(OtaDeviceCli, PortInUseIsALocalResourceError) {
+    udp_peer taken;
+    auto r = device_run({"--port", std::to_string(taken.port())});
+    EXPECT_EQ(r.exit_code, 9);
+    EXPECT_NE(r.err.find(std::to_string(taken.port())), std::string::npos);
+}
+
+TEST(OtaDeviceCli, ReadyLineAndCleanExitOnSigterm) {
+    ota_device_process device({"--kind", "rp2040", "--port", "0"});
+    EXPECT_EQ(device.ready()["event"], "ready");
+    EXPECT_EQ(device.ready()["kind"], "rp2040");
+    EXPECT_EQ(device.ready()["address"], "127.0.0.1");
+    EXPECT_GT(device.port(), 0);
+    auto r = device.stop();
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_FALSE(r.timed_out);
+}
+
+TEST(OtaDeviceCli, PasswordNeverAppearsInOutput) {
+    process_options options;
+    options.env["OTAFLASH_DEVICE_PASSWORD"] = "hunter2-secret";
+    ota_device_process device({"--port", "0", "-vv"}, options);
+    udp_peer host;
+    refused_port refused;
+    host.send_to(device.port(), invitation(0, refused.port(), 100, std::string(32, 'a')));
+    ASSERT_TRUE(host.receive(ms(3000)));
+    host.send_to(device.port(), "200 " + std::string(32, 'c') + " " + std::string(32, 'd') + "\n");
+    ASSERT_TRUE(host.receive(ms(3000)));
+    auto r = device.stop();
+    EXPECT_EQ(r.out.find("hunter2"), std::string::npos);
+    EXPECT_EQ(r.err.find("hunter2"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// --count runs several devices in one process; every line names its device.
+TEST(OtaDeviceCli, CountRunsSeveralDevicesThatEachAnswer) {
+    ota_device_process fleet({"--kind", "esp32", "--port", "0", "--count", "3"});
+    std::vector<std::uint16_t> ports{fleet.port()};
+    EXPECT_EQ(fleet.ready()["device"], "127.0.0.1:" + std::to_string(fleet.port()));
+    for (int i = 0; i < 2; ++i) {
+        auto ready = fleet.next_event(ms(5000));
+        ASSERT_TRUE(ready);
+        EXPECT_EQ((*ready)["event"], "ready");
+        ports.push_back((*ready)["port"].get<std::uint16_t>());
+    }
+    refused_port refused;
+    for (auto port : ports) {
+        udp_peer host;
+        host.send_to(port, invitation(0, refused.port(), 100, std::string(32, 'a')));
+        EXPECT_EQ(host.receive(ms(3000)), "OK") << port;
+        auto e = fleet.wait_event("invitation", ms(3000));
+        ASSERT_TRUE(e);
+        EXPECT_EQ((*e)["device"], "127.0.0.1:" + std::to_string(port));
+    }
+}
+
+}  // namespace
