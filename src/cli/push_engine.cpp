@@ -185,9 +185,10 @@ push_outcome run_push(app_context& ctx, push_plan plan) {
     out.result["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count();
 
     if (confirmed) {
-        out.summary = plan.image_path + " -> " + where + ": confirmed by the device (OK), " +
-                      std::to_string(r.bytes_sent) + " bytes in " + std::to_string(out.result["duration_ms"].get<long long>()) +
-                      " ms (" + rate_text(rate) + ")" +
+        out.summary = plan.image_path + " -> " + where + ": confirmed by the device (OK): " +
+                      std::to_string(r.bytes_sent) + " bytes, upload " +
+                      std::to_string(out.result["upload_ms"].get<long long>()) + " ms at " + rate_text(rate) + ", " +
+                      std::to_string(out.result["duration_ms"].get<long long>()) + " ms in all" +
                       (r.scheme ? std::string{", "} + std::string{espota::scheme_name(*r.scheme)} + " auth" : "");
     } else {
         out.error = *r.error;
