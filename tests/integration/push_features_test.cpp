@@ -459,3 +459,34 @@ TEST(EspotaCompat, SignedImageIsPreferredAsEspotaDoes) {
     EXPECT_TRUE(contains(r.proc.out, "signed")) << r.proc.out;
     expect_received_identical(device, signed_path);
 }
+
+TEST(PushFeatures, SecretsStayOutOfTracesAndLogFiles) {
+    for (const char* kind : {"esp8266", "esp32"}) {
+        SCOPED_TRACE(kind);
+        temp_dir dir;
+        device_options o;
+        o.password = true;
+        o.kind = kind;
+        emulated_device device{o, dir};
+        const std::string log = dir.file("audit.log");
+        push_call c;
+        c.json = true;
+        c.args = fast_timeouts();
+        c.args.insert(c.args.end(), {"--password-file", dir.write("pw", device_password + "\n"), small_image, device.target()});
+        c.args.insert(c.args.begin(), {"-vvv", "--log-file", log});
+        auto r = run_otaflash(c);
+        expect_consistent(r);
+        ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+        const std::string log_text = [&] { auto b = slurp(log); return std::string(b.begin(), b.end()); }();
+        EXPECT_TRUE(contains(r.proc.err, "udp -> ")) << "the trace is on";
+        EXPECT_TRUE(contains(log_text, "invitation 1 sent")) << "the log file is written";
+        for (const std::string& secret_text :
+             {device_password, to_hex(md5(as_bytes(device_password))), to_hex(sha256(as_bytes(device_password)))}) {
+            EXPECT_FALSE(contains(r.proc.err, secret_text));
+            EXPECT_FALSE(contains(r.proc.out, secret_text));
+            EXPECT_FALSE(contains(log_text, secret_text));
+        }
+        EXPECT_TRUE(contains(r.proc.err, "200 <answer redacted>"));
+        expect_received_identical(device, small_image);
+    }
+}
