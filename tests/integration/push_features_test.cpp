@@ -490,3 +490,54 @@ TEST(PushFeatures, SecretsStayOutOfTracesAndLogFiles) {
         expect_received_identical(device, small_image);
     }
 }
+
+namespace {
+// Runs otaflash with a terminal on stdin (util-linux `script`), typing TYPED_PASSWORD a second in.
+process_result on_a_terminal(const std::string& command_line, std::map<std::string, std::string> env) {
+    env["TYPED_PASSWORD"] = device_password;
+    process_options po;
+    po.timeout = 30s;
+    po.env = std::move(env);
+    po.unset_env = {"OTAFLASH_PASSWORD", "OTAFLASH_NON_INTERACTIVE"};
+    if (!po.env.count("CI")) po.unset_env.push_back("CI");
+    const std::string shell = "(sleep 1; printf '%s\\n' \"$TYPED_PASSWORD\") | script -qec '" + command_line + "' /dev/null";
+    return run_process({"/bin/sh", "-c", shell}, po);
+}
+nlohmann::json json_in(const std::string& text) {
+    const auto line = text.rfind("\n{");
+    const std::size_t start = text.starts_with("{") ? 0 : line == std::string::npos ? text.size() : line + 1;
+    if (start == text.size()) return nullptr;
+    auto doc = nlohmann::json::parse(text.substr(start), nullptr, false);
+    return doc.is_discarded() ? nlohmann::json(nullptr) : doc;
+}
+}  // namespace
+
+TEST(PushFeatures, PromptsOnATerminalWhenTheDeviceAsks) {
+    temp_dir dir;
+    device_options o;
+    o.password = true;
+    o.kind = "esp32";
+    emulated_device device{o, dir};
+    auto r = on_a_terminal(bin_path("otaflash") + " --json push " + small_image + " " + device.target(), {});
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "Password for 127.0.0.1 (input hidden):")) << r.out;
+    auto doc = json_in(r.out);
+    ASSERT_TRUE(doc.is_object()) << r.out;
+    EXPECT_EQ(doc["result"]["auth"]["password_source"], "prompt");
+    expect_received_identical(device, small_image);
+}
+
+TEST(PushFeatures, NoPromptUnderCiEvenOnATerminal) {
+    temp_dir dir;
+    device_options o;
+    o.password = true;
+    emulated_device device{o, dir};
+    auto r = on_a_terminal(bin_path("otaflash") + " --json push " + small_image + " " + device.target(), {{"CI", "true"}});
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 6) << r.out;
+    EXPECT_FALSE(contains(r.out, "Password for")) << r.out;
+    auto doc = json_in(r.out);
+    ASSERT_TRUE(doc.is_object()) << r.out;
+    EXPECT_EQ(doc["error"]["code"], "password_unavailable");
+}

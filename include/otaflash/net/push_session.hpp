@@ -50,9 +50,8 @@ public:
     bool finished() const noexcept;
     const espota::session_report& report() const noexcept;
 
-    struct impl;
-
 private:
+    struct impl;
     explicit push_session(std::unique_ptr<impl> i);
     std::unique_ptr<impl> impl_;
 };

@@ -45,14 +45,20 @@ std::optional<std::string> env(const char* name) {
 result<espota::timeouts> parse_timeouts(const push_args& a) {
     espota::timeouts t;
     t.invite_retries = a.invite_retries;
-    const std::pair<const std::string*, std::pair<espota::millis*, const char*>> fields[] = {
-        {&a.invite_timeout, {&t.invite, "--invite-timeout"}}, {&a.auth_timeout, {&t.auth, "--auth-timeout"}},
-        {&a.accept_timeout, {&t.accept, "--accept-timeout"}}, {&a.ack_timeout, {&t.ack, "--ack-timeout"}},
-        {&a.result_timeout, {&t.result, "--result-timeout"}}};
-    for (const auto& [text, field] : fields) {
-        auto d = parse_duration(*text, field.second);
+    struct field {
+        const std::string& text;
+        espota::millis& value;
+        const char* option;
+    };
+    const field fields[] = {{a.invite_timeout, t.invite, "--invite-timeout"},
+                            {a.auth_timeout, t.auth, "--auth-timeout"},
+                            {a.accept_timeout, t.accept, "--accept-timeout"},
+                            {a.ack_timeout, t.ack, "--ack-timeout"},
+                            {a.result_timeout, t.result, "--result-timeout"}};
+    for (const auto& f : fields) {
+        auto d = parse_duration(f.text, f.option);
         if (!d) return std::move(d).error();
-        *field.first = *d;
+        f.value = *d;
     }
     t.invite_max = std::max(t.invite_max, t.invite);
     return t;
