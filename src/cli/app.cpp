@@ -78,7 +78,8 @@ int run(int argc, char** argv) {
     app.fallthrough();
     app.footer(footer);
     add_global_options(app, ctx.global);
-
+    register_info(app, ctx);
+    register_verify(app, ctx);
 
     try {
         app.parse(argc, argv);

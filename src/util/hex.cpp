@@ -41,10 +41,14 @@ bool is_hex(std::string_view text) noexcept {
     return true;
 }
 
-std::string hex32(std::uint32_t value) {
-    std::string out = "0x00000000";
-    for (int i = 9; i >= 2; --i, value >>= 4) out[static_cast<std::size_t>(i)] = digits[value & 0x0f];
+std::string hex_digits(std::uint32_t value, unsigned count) {
+    if (count == 0 || count > 8) count = 8;
+    std::string out(2 + count, '0');
+    out[1] = 'x';
+    for (std::size_t i = out.size() - 1; i >= 2; --i, value >>= 4) out[i] = digits[value & 0x0f];
     return out;
 }
+
+std::string hex32(std::uint32_t value) { return hex_digits(value, 8); }
 
 }  // namespace otaflash

@@ -8,5 +8,7 @@ class App;
 namespace otaflash::cli {
 class app_context;
 
+void register_info(CLI::App& app, app_context& ctx);
+void register_verify(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli

@@ -1,0 +1,296 @@
+#include <otaflash/image/firmware_file.hpp>
+
+#include <otaflash/util/gzip.hpp>
+#include <otaflash/util/hex.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace otaflash::image {
+namespace {
+
+// Where Arduino's ESP8266 build puts the sketch after eboot.
+constexpr std::size_t esp8266_app_offset = 0x1000;
+// RSA-2048/3072/4096 PKCS#1 v1.5 signatures (espota.md §14; 2048 is what signing.py recommends).
+constexpr std::size_t signature_lengths[] = {256, 384, 512};
+// Bootloader offsets other than 0 (rom-bootloader.md §7): merged files for these chips start
+// with 0xFF up to there.
+constexpr std::size_t merged_bootloader_offsets[] = {0x1000, 0x2000};
+
+std::string at(std::size_t offset) { return hex32(static_cast<std::uint32_t>(offset)); }
+std::string scope_of(const std::string& label, std::size_t offset) { return label + "@" + at(offset); }
+
+bool all_equal(byte_view data, std::uint8_t value) {
+    return std::all_of(data.begin(), data.end(), [value](std::uint8_t b) { return b == value; });
+}
+bool is_padding(byte_view data) { return all_equal(data, 0xFF) || all_equal(data, 0x00); }
+
+failure with_context(failure f, const std::string& context) {
+    f.message = context + ": " + f.message;
+    return f;
+}
+
+failure not_firmware(byte_view data) {
+    const char* hint = "give the firmware .bin (not the .elf, a filesystem or an erased-flash dump)";
+    if (data.size() >= 16 && std::memcmp(data.data() + 8, "littlefs", 8) == 0)
+        return make_failure(errc::not_an_image,
+                            "a LittleFS filesystem image (magic \"littlefs\" at offset 0x00000008), not firmware",
+                            "upload it as a filesystem image, not as an application");
+    if (data.size() >= 512 && data[510] == 0x55 && data[511] == 0xAA &&
+        (std::memcmp(data.data() + 0x36, "FAT", 3) == 0 || std::memcmp(data.data() + 0x52, "FAT", 3) == 0))
+        return make_failure(errc::not_an_image, "a FAT filesystem image (boot sector at offset 0x00000000), not firmware",
+                            "upload it as a filesystem image, not as an application");
+    if (all_equal(data, 0xFF))
+        return make_failure(errc::not_an_image, "every byte is 0xff (erased flash): there is no image", hint);
+    if (data[0] == 0xFF)
+        return make_failure(errc::not_an_image,
+                            "starts with 0xff and has no image header (0xe9) at 0x00001000 or 0x00002000, where "
+                            "merged flash images keep the bootloader",
+                            hint);
+    return make_failure(errc::not_an_image,
+                        "first byte is " + hex_digits(data[0], 2) +
+                            " at offset 0x00000000; an ESP image starts with 0xe9 (0xea for ESP8266 v2)",
+                        hint);
+}
+
+void add_checks(firmware_file& file, std::vector<check> checks) {
+    for (auto& c : checks) file.checks.push_back(std::move(c));
+}
+
+class analyzer {
+public:
+    analyzer(byte_view data, const analyze_options& options) : data_(data), options_(options) {}
+
+    result<firmware_file> run(int depth) {
+        if (data_.empty()) return make_failure(errc::file_empty, "the file is empty (0 bytes)", "check the path");
+        if (is_gzip(data_)) return gzip(depth);
+        file_.size = data_.size();
+        if (starts_partition_table(data_, 0)) return table_only();
+        if (data_[0] == esp_image_magic || data_[0] == esp8266_v2_magic) {
+            auto first = parse_image(data_);
+            if (!first) return std::move(first).error();
+            if (data_[0] == esp_image_magic && first->size <= default_partition_table_offset &&
+                starts_partition_table(data_, default_partition_table_offset))
+                return merged(0, std::move(*first));
+            return single(std::move(*first));
+        }
+        if (data_[0] == 0xFF) {
+            for (auto offset : merged_bootloader_offsets) {
+                if (data_.size() > offset && data_[offset] == esp_image_magic && all_equal(data_.first(offset), 0xFF)) {
+                    auto boot = parse_image(data_.subspan(offset));
+                    if (!boot) return with_context(std::move(boot).error(), "bootloader at " + at(offset));
+                    return merged(offset, std::move(*boot));
+                }
+            }
+        }
+        return not_firmware(data_);
+    }
+
+private:
+    result<firmware_file> gzip(int depth) {
+        if (depth > 0)
+            return make_failure(errc::not_an_image, "gzip inside gzip: not a firmware file",
+                                "compress the firmware once");
+        auto inflated = gunzip(data_, options_.max_inflated_size);
+        if (!inflated) return std::move(inflated).error();
+        analyzer inner(inflated->data, options_);
+        auto file = inner.run(depth + 1);
+        if (!file) return with_context(std::move(file).error(), "inside the gzip stream");
+        file->size = data_.size();
+        file->gzip = gzip_info{inflated->consumed, inflated->data.size()};
+        file->notes.insert(file->notes.begin(), "gzip-compressed (" + std::to_string(inflated->consumed) +
+                                                    " bytes inflate to " + std::to_string(inflated->data.size()) +
+                                                    "): the checks below are of the inflated image, offsets too");
+        const std::size_t end = inflated->consumed;
+        if (auto sig = find_signature(end)) {
+            file->signature = sig;
+            file->notes.push_back(signature_note(*sig));
+        } else if (end < data_.size()) {
+            file->notes.push_back(std::to_string(data_.size() - end) + " bytes after the gzip stream (offset " +
+                                  at(end) + ") are not part of it");
+        }
+        return file;
+    }
+
+    result<firmware_file> table_only() {
+        auto table = parse_partition_table(data_, 0);
+        if (!table) return std::move(table).error();
+        file_.kind = file_kind::partition_table;
+        add_checks(file_, check_partition_table(*table));
+        file_.partitions = std::move(*table);
+        if (options_.expected_chip)
+            file_.notes.push_back("a partition table does not say which chip it is for: --chip not checked");
+        return std::move(file_);
+    }
+
+    result<firmware_file> single(image_info first) {
+        file_.kind = file_kind::image;
+        file_.target = first.target;
+        std::size_t end = first.size;
+        std::string first_label = "image";
+        std::optional<image_info> app;
+        std::optional<failure> app_failure;
+        if (first.target == chip::esp8266 && end <= esp8266_app_offset && data_.size() > esp8266_app_offset &&
+            data_[esp8266_app_offset] == esp_image_magic) {
+            first_label = "bootloader";
+            auto parsed = parse_image(data_.subspan(esp8266_app_offset));
+            if (parsed) {
+                end = esp8266_app_offset + parsed->size;
+                app = std::move(*parsed);
+            } else {
+                end = data_.size();
+                app_failure = std::move(parsed).error();
+            }
+        }
+        add_image(first_label, 0, std::move(first));
+        if (app) add_image("app", esp8266_app_offset, std::move(*app));
+        if (app_failure) unreadable_image("app", esp8266_app_offset, std::move(*app_failure));
+
+        if (auto sig = file_.target == chip::esp8266 ? find_signature(end) : std::nullopt) {
+            file_.signature = sig;
+            file_.notes.push_back(signature_note(*sig));
+        } else if (end < data_.size()) {
+            const auto rest = data_.subspan(end);
+            file_.notes.push_back(all_equal(rest, 0xFF) ? "padded with 0xff from " + at(end) + " to " +
+                                                              std::to_string(data_.size()) + " bytes"
+                                                        : std::to_string(rest.size()) + " bytes after the image end (" +
+                                                              at(end) + ") are not part of it");
+        }
+        chip_check();
+        return std::move(file_);
+    }
+
+    result<firmware_file> merged(std::size_t boot_offset, image_info boot) {
+        file_.kind = file_kind::merged;
+        file_.target = boot.target;
+        const chip_info& c = info(boot.target);
+        check where{"bootloader_offset", scope_of("bootloader", boot_offset), c.bootloader_offset == boot_offset,
+                    {}, {}, errc::image_check_failed};
+        if (where.ok) {
+            where.detail = "bootloader at " + at(boot_offset) + ", where the " + std::string{c.name} + " ROM loads it";
+        } else {
+            where.detail = "the " + std::string{c.name} + " ROM loads the bootloader from " +
+                           at(c.bootloader_offset) + ", this file has it at " + at(boot_offset);
+            where.hint = "merge the images again with esptool merge-bin --chip " + std::string{c.name};
+        }
+        add_image("bootloader", boot_offset, std::move(boot));
+        file_.checks.push_back(std::move(where));
+
+        if (!starts_partition_table(data_, default_partition_table_offset)) {
+            file_.notes.push_back("no partition table at " + at(default_partition_table_offset) +
+                                  ": only the bootloader was checked");
+            chip_check();
+            return std::move(file_);
+        }
+        auto table = parse_partition_table(data_, default_partition_table_offset);
+        if (!table) {
+            file_.checks.push_back(check{"partition_table", scope_of("partition_table", default_partition_table_offset),
+                                         false, table.error().message, table.error().hint, errc::image_check_failed});
+            chip_check();
+            return std::move(file_);
+        }
+        add_checks(file_, check_partition_table(*table));
+        for (const auto& p : table->entries)
+            if (p.type == partition_app) app_partition(p);
+        file_.partitions = std::move(*table);
+        chip_check();
+        return std::move(file_);
+    }
+
+    void app_partition(const partition& p) {
+        const std::string label = "app " + p.label;
+        if (p.offset >= data_.size()) {
+            file_.notes.push_back("app partition '" + p.label + "' at " + hex32(p.offset) +
+                                  " lies beyond the end of the file: not checked");
+            return;
+        }
+        const auto slice = data_.subspan(p.offset, std::min<std::size_t>(p.size, data_.size() - p.offset));
+        if (slice[0] == 0xFF) {
+            file_.images.push_back({label, p.offset, std::nullopt, "erased (starts with 0xff): no image"});
+            file_.notes.push_back("app partition '" + p.label + "' at " + hex32(p.offset) + " is erased: nothing to check");
+            return;
+        }
+        auto app = parse_image(slice);
+        if (!app) return unreadable_image(label, p.offset, std::move(app).error());
+        const auto boot_chip = *file_.target;
+        if (app->target != boot_chip) {
+            file_.checks.push_back(check{"chip_consistency", scope_of(label, p.offset), false,
+                                         "the app is for " + std::string{name(app->target)} +
+                                             " but the bootloader is for " + std::string{name(boot_chip)},
+                                         "merge images built for the same chip", errc::image_check_failed});
+        }
+        add_image(label, p.offset, std::move(*app));
+    }
+
+    void add_image(const std::string& label, std::size_t offset, image_info image) {
+        add_checks(file_, check_image(image, file_.kind == file_kind::image && label == "image" ? std::string{}
+                                                                                              : scope_of(label, offset)));
+        file_.images.push_back({label, offset, std::move(image), {}});
+    }
+
+    void unreadable_image(const std::string& label, std::size_t offset, failure why) {
+        file_.checks.push_back(check{"image", scope_of(label, offset), false, why.message, why.hint,
+                                     errc::image_check_failed});
+        file_.images.push_back({label, offset, std::nullopt, std::move(why.message)});
+    }
+
+    std::optional<signature_info> find_signature(std::size_t end) const {
+        if (data_.size() < end + 4) return std::nullopt;
+        const std::size_t length = load_le32(data_.data() + data_.size() - 4);
+        if (std::find(std::begin(signature_lengths), std::end(signature_lengths), length) == std::end(signature_lengths))
+            return std::nullopt;
+        if (data_.size() - end - 4 < length) return std::nullopt;
+        const std::size_t offset = data_.size() - 4 - length;
+        if (!is_padding(data_.subspan(end, offset - end))) return std::nullopt;
+        return signature_info{offset, length};
+    }
+
+    static std::string signature_note(const signature_info& sig) {
+        return "signed, " + std::to_string(sig.length) + "-byte signature at " + at(sig.offset) +
+               " (the signature itself is not verified: that needs the device's public key)";
+    }
+
+    void chip_check() {
+        if (!options_.expected_chip || !file_.target) return;
+        const chip want = *options_.expected_chip;
+        const chip have = *file_.target;
+        check c{"chip", {}, want == have, {}, {}, errc::chip_mismatch};
+        if (c.ok) {
+            c.detail = "built for " + std::string{name(have)} + " as expected";
+        } else {
+            c.detail = "built for " + std::string{name(have)} + ", not " + std::string{name(want)};
+            c.hint = "use the firmware built for " + std::string{name(want)} + ", or pass --chip " +
+                     std::string{name(have)} + " if that is the device";
+        }
+        file_.checks.push_back(std::move(c));
+    }
+
+    byte_view data_;
+    const analyze_options& options_;
+    firmware_file file_;
+};
+
+}  // namespace
+
+std::string_view kind_name(file_kind k) noexcept {
+    switch (k) {
+    case file_kind::image: return "image";
+    case file_kind::merged: return "merged";
+    case file_kind::partition_table: return "partition_table";
+    }
+    return "image";
+}
+
+bool firmware_file::ok() const noexcept { return first_failure() == nullptr; }
+
+const check* firmware_file::first_failure() const noexcept {
+    for (const auto& c : checks)
+        if (!c.ok) return &c;
+    return nullptr;
+}
+
+result<firmware_file> analyze_firmware(byte_view data, const analyze_options& options) {
+    return analyzer(data, options).run(0);
+}
+
+}  // namespace otaflash::image
