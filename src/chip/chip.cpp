@@ -171,19 +171,34 @@ constexpr chip_info modern(chip id, std::string_view name, std::string_view disp
                      source};
 }
 
+// The ROM serial-flashing extras of one row.
+constexpr chip_info with_rom(chip_info c, rom_baud_quirk quirk, std::uint32_t uart_clkdiv_reg,
+                             std::uint8_t xtal_clk_divider, bool read_flash_slow) {
+    c.baud_quirk = quirk;
+    c.uart_clkdiv_reg = uart_clkdiv_reg;
+    c.xtal_clk_divider = xtal_clk_divider;
+    c.rom_read_flash_slow = read_flash_slow;
+    return c;
+}
+
 constexpr std::array<chip_info, 15> table = {{
-    {chip::esp8266, "esp8266", "ESP8266", std::nullopt, magic_esp8266, false, 0x0, esp8266_sizes, freq_80_40_26_20,
-     2, false, false, false, false, false, 0, 0, 8266, map_esp8266, map_accuracy::exact, src_exact},
-    {chip::esp32, "esp32", "ESP32", 0, magic_esp32, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true, true,
-     true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact},
-    {chip::esp32s2, "esp32s2", "ESP32-S2", 2, magic_esp32s2, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
-     true, true, true, true, 12, 16, 3232, map_esp32s2, map_accuracy::exact, src_exact},
+    with_rom({chip::esp8266, "esp8266", "ESP8266", std::nullopt, magic_esp8266, false, 0x0, esp8266_sizes,
+              freq_80_40_26_20, 2, false, false, false, false, false, 0, 0, 8266, map_esp8266, map_accuracy::exact,
+              src_exact},
+             rom_baud_quirk::none, 0x60000014, 2, false),
+    with_rom({chip::esp32, "esp32", "ESP32", 0, magic_esp32, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
+              true, true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact},
+             rom_baud_quirk::esp32_rc_clock, 0x3FF40014, 1, true),
+    with_rom({chip::esp32s2, "esp32s2", "ESP32-S2", 2, magic_esp32s2, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4,
+              true, true, true, true, true, 12, 16, 3232, map_esp32s2, map_accuracy::exact, src_exact},
+             rom_baud_quirk::none, 0x3F400014, 1, true),
     modern(chip::esp32s3, "esp32s3", "ESP32-S3", 9, magic_esp32s3, 0x0, freq_80_40_26_20, map_esp32s3,
            map_accuracy::exact, src_exact),
     modern(chip::esp32c3, "esp32c3", "ESP32-C3", 5, magic_esp32c3, 0x0, freq_80_40_26_20, map_esp32c3,
            map_accuracy::exact, src_exact),
-    modern(chip::esp32c2, "esp32c2", "ESP32-C2", 12, magic_esp32c2, 0x0, freq_c2, map_esp32c2,
-           map_accuracy::exact, src_exact),
+    with_rom(modern(chip::esp32c2, "esp32c2", "ESP32-C2", 12, magic_esp32c2, 0x0, freq_c2, map_esp32c2,
+                    map_accuracy::exact, src_exact),
+             rom_baud_quirk::c2_26mhz_crystal, 0x60000014, 1, true),
     modern(chip::esp32c6, "esp32c6", "ESP32-C6", 13, magic_esp32c6, 0x0, freq_c6, map_esp32c6,
            map_accuracy::approximate, src_esptool_approx),
     modern(chip::esp32h2, "esp32h2", "ESP32-H2", 16, magic_esp32h2, 0x0, freq_h, map_esp32h2,
@@ -192,8 +207,9 @@ constexpr std::array<chip_info, 15> table = {{
            map_accuracy::approximate, "esp-hal's ESP32-P4 linker script and the P4 TRM address layout"),
     modern(chip::esp32c61, "esp32c61", "ESP32-C61", 20, magic_esp32c61, 0x0, freq_80_40_20, map_esp32c61,
            map_accuracy::approximate, src_esptool_approx),
-    modern(chip::esp32c5, "esp32c5", "ESP32-C5", 23, magic_esp32c5, 0x2000, freq_80_40_20, map_esp32c5,
-           map_accuracy::approximate, src_esptool_approx),
+    with_rom(modern(chip::esp32c5, "esp32c5", "ESP32-C5", 23, magic_esp32c5, 0x2000, freq_80_40_20, map_esp32c5,
+                    map_accuracy::approximate, src_esptool_approx),
+             rom_baud_quirk::c5_crystal, 0x60000014, 1, true),
     modern(chip::esp32h21, "esp32h21", "ESP32-H21", 25, {}, 0x0, freq_h, map_esp32h2, map_accuracy::approximate,
            "assumed to match the ESP32-H2 (no public map found)"),
     modern(chip::esp32h4, "esp32h4", "ESP32-H4", 28, {}, 0x2000, freq_h, map_esp32h4, map_accuracy::approximate,

@@ -65,6 +65,15 @@ struct flash_code {
     std::string_view label;
 };
 
+// How a ROM's CHANGE_BAUDRATE argument must be skewed so that the chip really lands on the rate
+// the host switches to (rom-bootloader.md §6).
+enum class rom_baud_quirk : std::uint8_t {
+    none,
+    esp32_rc_clock,   // ESP32: the ROM estimated its crystal with the drifting 8 MHz RC clock
+    c2_26mhz_crystal, // ESP32-C2: the ROM assumes 40 MHz; a 26 MHz crystal needs new × 40 / 26
+    c5_crystal,       // ESP32-C5: the ROM may expect 40 MHz on a 48 MHz crystal or the reverse
+};
+
 struct chip_info {
     chip id;
     std::string_view name;                   // what --chip takes and JSON reports: "esp32c3"
@@ -87,6 +96,12 @@ struct chip_info {
     std::span<const memory_region> memory_map;  // ordered: the first matching region names an address
     map_accuracy map_quality;
     std::string_view map_source;
+    // ROM serial flashing: baud-rate correction, and the UART clock divider register the crystal
+    // estimate reads (§3 "Crystal estimate"), READ_FLASH_SLOW in ROM.
+    rom_baud_quirk baud_quirk = rom_baud_quirk::none;
+    std::uint32_t uart_clkdiv_reg = 0x60000014;
+    std::uint8_t xtal_clk_divider = 1;
+    bool rom_read_flash_slow = true;
 };
 
 inline constexpr std::uint32_t chip_detect_magic_reg = 0x40001000;

@@ -1,7 +1,5 @@
 #include <otaflash/proto/rom/baud.hpp>
 
-#include <cmath>
-
 namespace otaflash::rom {
 
 std::optional<std::uint32_t> esp32_rom_baud(std::uint32_t wanted, std::uint32_t rtc_cali_reg,

@@ -29,8 +29,7 @@ std::string opcode_name(std::uint8_t op) {
     case opcode::spi_flash_md5: return "SPI_FLASH_MD5";
     case opcode::get_security_info: return "GET_SECURITY_INFO";
     }
-    const std::uint8_t one[] = {op};
-    return "0x" + to_hex(one);
+    return hex_digits(op, 2);
 }
 
 bytes frame(const command& cmd) {
@@ -113,7 +112,7 @@ command read_flash_slow(std::uint32_t address, std::uint32_t length) {
     return cmd;
 }
 
-command get_security_info() { return command{opcode::get_security_info, {}, 0, 0}; }
+command get_security_info() { return command{opcode::get_security_info, {}, 0, reply_payload_rest}; }
 
 std::uint32_t block_count(std::uint64_t size, std::uint32_t block_size) noexcept {
     return static_cast<std::uint32_t>((size + block_size - 1) / block_size);
@@ -130,6 +129,10 @@ std::uint32_t esp8266_erase_size(std::uint32_t offset, std::uint32_t size) noexc
 
 std::uint32_t defl_begin_size(std::uint32_t uncompressed_size) noexcept {
     return block_count(uncompressed_size, rom_block_size) * rom_block_size;
+}
+
+std::string flash_range(std::uint32_t offset, std::uint64_t size) {
+    return hex32(offset) + "–" + hex32(static_cast<std::uint32_t>(offset + size - 1));
 }
 
 }  // namespace otaflash::rom

@@ -46,8 +46,25 @@ std::string_view rom_error_text(std::uint8_t code) {
 }
 
 std::string describe_rom_error(std::uint8_t code) {
-    const std::uint8_t one[] = {code};
-    return "0x" + to_hex(one) + " " + std::string(rom_error_text(code));
+    return hex_digits(code, 2) + " " + std::string(rom_error_text(code));
+}
+
+std::string_view rom_error_hint(std::uint8_t code) {
+    switch (code) {
+    case 0x05: return "this ROM does not support the command; check --chip and that the ROM (not an application) answers";
+    case 0x07:
+        return "bytes were corrupted between this computer and the chip: try a lower --baud, a shorter cable or "
+               "another USB port";
+    case 0x08:
+    case 0x09:
+        return "the chip's flash did not store the data: run again (the region is erased first); if it keeps "
+               "failing the flash is worn, write-protected or badly powered";
+    case 0x0B:
+    case 0x0C:
+    case 0x0D: return "the compressed stream was rejected: run again with --no-compress";
+    default: break;
+    }
+    return "run the command again; if it keeps failing, run with -vv and report the log";
 }
 
 }  // namespace otaflash::rom

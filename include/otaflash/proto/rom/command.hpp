@@ -6,7 +6,7 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
+#include <string>
 
 namespace otaflash::rom {
 
@@ -36,10 +36,13 @@ std::string opcode_name(std::uint8_t op);
 
 inline constexpr std::uint32_t rom_block_size = 0x400;     // FLASH_DATA / FLASH_DEFL_DATA block on every ROM
 inline constexpr std::uint32_t flash_sector_size = 0x1000; // erase unit
-inline constexpr std::uint32_t chip_detect_magic_reg = 0x40001000;
 inline constexpr std::size_t rom_md5_hex_length = 32;      // SPI_FLASH_MD5 reply payload on a ROM
 inline constexpr std::size_t read_flash_slow_reply = 64;   // READ_FLASH_SLOW always returns 64 bytes
 inline constexpr std::uint32_t read_flash_slow_max = 64;
+
+// `reply_payload` for replies whose payload length varies (GET_SECURITY_INFO: 20 bytes, 12 on
+// ESP32-S2): everything before the family's status bytes.
+inline constexpr std::size_t reply_payload_rest = static_cast<std::size_t>(-1);
 
 // One request: what goes on the wire, plus how many payload bytes the reply carries before its
 // status bytes (the status is read there, never from the end of the reply).
@@ -81,7 +84,7 @@ command flash_defl_end(end_action action);
 
 command spi_flash_md5(std::uint32_t address, std::uint32_t size);
 command read_flash_slow(std::uint32_t address, std::uint32_t length);
-// The reply payload is 20 bytes (12 on ESP32-S2); the caller knows which from the reply length.
+// The reply payload is 20 bytes (12 on ESP32-S2), found from the reply length.
 command get_security_info();
 
 // --- write geometry --------------------------------------------------------------------------
@@ -94,5 +97,8 @@ std::uint32_t esp8266_erase_size(std::uint32_t offset, std::uint32_t size) noexc
 
 // FLASH_DEFL_BEGIN's size word for a ROM: the uncompressed size rounded up to a whole block.
 std::uint32_t defl_begin_size(std::uint32_t uncompressed_size) noexcept;
+
+// "0x00010000–0x0001ffff": a flash range for messages (size > 0).
+std::string flash_range(std::uint32_t offset, std::uint64_t size);
 
 }  // namespace otaflash::rom

@@ -33,6 +33,9 @@ std::string_view rom_error_text(std::uint8_t code);
 // "0x08 flash write error (…)": the code and its meaning, for messages.
 std::string describe_rom_error(std::uint8_t code);
 
+// What a user can do about it, one sentence.
+std::string_view rom_error_hint(std::uint8_t code);
+
 inline constexpr std::uint8_t rom_error_invalid_message = 0x05;
 inline constexpr std::uint8_t rom_error_checksum = 0x07;
 inline constexpr std::uint8_t rom_error_flash_write = 0x08;
