@@ -200,4 +200,12 @@ process_result background_process::stop(std::chrono::milliseconds grace) {
 
 std::string bin_path(const std::string& name) { return std::string{OTAFLASH_BIN_DIR} + "/" + name; }
 
+process_result run_otaflash(std::vector<std::string> args, process_options options) {
+    args.insert(args.begin(), bin_path("otaflash"));
+    options.env.emplace("CI", "true");
+    options.env.emplace("NO_COLOR", "1");
+    options.timeout = std::chrono::milliseconds(20000);
+    return run_process(args, options);
+}
+
 }  // namespace otaflash::test

@@ -56,4 +56,7 @@ private:
 // Path of a built executable (CMake passes the build's bin folder as OTAFLASH_BIN_DIR).
 std::string bin_path(const std::string& name);
 
+// Runs the built otaflash with `args` in a deterministic environment (CI=true, NO_COLOR=1).
+process_result run_otaflash(std::vector<std::string> args, process_options options = {});
+
 }  // namespace otaflash::test
