@@ -1,0 +1,198 @@
+#include "options.hpp"
+
+#include "cli/exit_codes.hpp"
+
+#include <otaflash/io/file.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <iterator>
+#include <string_view>
+
+namespace otaflash::emulator::rom {
+namespace {
+
+constexpr std::size_t default_flash_size = 4u << 20;
+constexpr std::size_t min_flash_size = 256u << 10;
+constexpr std::size_t max_flash_size = 128u << 20;
+
+failure usage(std::string message, std::string hint = "see otaflash-rom-device --help") {
+    return make_failure(errc::usage_error, std::move(message), std::move(hint));
+}
+
+// Decimal or 0x hex, with an optional K/M suffix (KiB/MiB, also accepted as KB/MB or k/m).
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+    std::uint64_t scale = 1;
+    for (std::string_view suffix : {"KiB", "KB", "K", "k"})
+        if (text.size() > suffix.size() && text.ends_with(suffix)) { scale = 1024; text.remove_suffix(suffix.size()); break; }
+    if (scale == 1)
+        for (std::string_view suffix : {"MiB", "MB", "M", "m"})
+            if (text.size() > suffix.size() && text.ends_with(suffix)) { scale = 1024 * 1024; text.remove_suffix(suffix.size()); break; }
+    int base = 10;
+    if (text.size() > 2 && (text.starts_with("0x") || text.starts_with("0X"))) { text.remove_prefix(2); base = 16; }
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value * scale;
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+    auto n = parse_size(text);
+    if (!n) return std::nullopt;
+    return static_cast<double>(*n);
+}
+
+}  // namespace
+
+int exit_code_for(errc code) noexcept { return cli::exit_code_for(code); }
+
+std::string help_text() {
+    return R"(otaflash-rom-device: an emulated ESP8266 / ESP32-family ROM serial bootloader on a
+pseudo-terminal, for testing flashing tools and pipelines without hardware.
+
+Usage: otaflash-rom-device [options]
+
+It opens a pseudo-terminal, prints {"event":"ready",...,"pty":"/dev/pts/N"} on stdout and serves
+the ROM bootloader protocol there until SIGINT/SIGTERM (then it dumps the flash and exits 0).
+Events are JSON Lines on stdout; logs go to stderr.
+
+Device:
+  --chip NAME            esp8266, esp32, esp32s2, esp32s3 or esp32c3 (default esp32)
+  --flash-size BYTES     flash size, a power of two from 256K to 128M (default 4M; K/M suffixes)
+  --load FILE            initial flash contents (default: all 0xFF); a shorter file is padded
+  --flash-file FILE      dump the flash here (atomically) after each completed write, at
+                         FLASH_END, on every reset and at exit
+  --boot MODE            download (default: strapped for download) or app (runs the
+                         application: prints its log, ignores the protocol)
+  --rfc2217 PORT         also serve the ROM over RFC 2217 on 127.0.0.1:PORT (0 = any free
+                         port, printed in the ready event); DTR/RTS there drive EN and GPIO0
+                         through the usual two-transistor auto-reset circuit
+
+Timing (computed by the model, applied with timers):
+  --no-wire-delay        bytes cross the wire instantly (default: 10 bit times per byte at
+                         the line's baud rate, both directions)
+  --erase-rate B/S       flash erase speed, bytes per second (default 122880 = 120 KiB/s,
+                         about 33 ms per 4 KiB sector); 0 = instant
+  --write-rate B/S       flash program + read-back speed (default 204800 = 200 KiB/s); 0 = instant
+  --read-rate B/S        flash read speed for SPI_FLASH_MD5 / READ_FLASH_SLOW (default 2M); 0 = instant
+
+Faults (--fault, repeatable):
+  no-sync                      never answers SYNC
+  boot-noise                   prints a boot log and junk text before the first SYNC reply
+  garbage                      puts junk bytes (never 0xC0) before every reply frame
+  status-error-on-block=N      data block with sequence number N (0-based) always fails (0x08)
+  status-error-once-on-block=N ... fails only the first time it arrives
+  silent-after-block=N         answers block N, then nothing at all until a reset
+  slow-flash                   erase and write 10x slower
+  flip-byte=OFFSET             the flash byte at OFFSET reads back inverted after it is written
+                               (the ROM's own read-back check passes; MD5 verification fails)
+
+Other:
+  --seed N               seed of the junk bytes (default fixed, so runs repeat)
+  -v, --verbose          log every command (debug) on stderr
+  -q, --quiet            log only warnings and errors
+  -h, --help             this text
+  --version              print the version
+
+Exit status: 0 after SIGINT/SIGTERM, 2 bad usage, 4 unreadable --load file, 9 no pty or port.
+)";
+}
+
+result<command_line> parse_options(int argc, const char* const* argv) {
+    command_line cmd;
+    std::size_t flash_size = default_flash_size;
+    std::string load_file;
+    auto& dev = cmd.device;
+
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        std::optional<std::string_view> inline_value;
+        if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
+            inline_value = arg.substr(arg.find('=') + 1);
+            arg = arg.substr(0, arg.find('='));
+        }
+        static constexpr std::string_view with_value[] = {"--chip", "--flash-size", "--flash-file", "--load",
+                                                           "--boot", "--rfc2217", "--erase-rate", "--write-rate",
+                                                           "--read-rate", "--fault", "--seed"};
+        std::string_view v;
+        if (std::find(std::begin(with_value), std::end(with_value), arg) != std::end(with_value)) {
+            if (inline_value) v = *inline_value;
+            else if (i + 1 < argc) v = argv[++i];
+            else return usage(std::string(arg) + " needs a value");
+        } else if (inline_value) {
+            return usage(std::string(arg) + " takes no value");
+        }
+
+        if (arg == "-h" || arg == "--help") {
+            cmd.show_help = true;
+            return cmd;
+        } else if (arg == "--version") {
+            cmd.show_version = true;
+            return cmd;
+        } else if (arg == "-v" || arg == "--verbose") {
+            cmd.log_threshold = log_level::debug;
+        } else if (arg == "-q" || arg == "--quiet") {
+            cmd.log_threshold = log_level::warn;
+        } else if (arg == "--chip") {
+            auto chip = chip_from_name(v);
+            if (!chip) return usage("unknown chip '" + std::string(v) + "'", "use esp8266, esp32, esp32s2, esp32s3 or esp32c3");
+            dev.rom.chip = *chip;
+        } else if (arg == "--flash-size") {
+            auto n = parse_size(v);
+            if (!n || !is_power_of_two(*n) || *n < min_flash_size || *n > max_flash_size)
+                return usage("bad --flash-size '" + std::string(v) + "'",
+                             "give a power of two from 256K to 128M, e.g. 4M or 4194304");
+            flash_size = static_cast<std::size_t>(*n);
+        } else if (arg == "--flash-file") {
+            dev.flash_file = std::string(v);
+        } else if (arg == "--load") {
+            load_file = std::string(v);
+        } else if (arg == "--boot") {
+            if (v == "download") dev.boot = boot_mode::download;
+            else if (v == "app") dev.boot = boot_mode::app;
+            else return usage("bad --boot '" + std::string(v) + "'", "use download or app");
+        } else if (arg == "--rfc2217") {
+            auto n = parse_size(v);
+            if (!n || *n > 65535 || v.find_first_not_of("0123456789") != std::string_view::npos)
+                return usage("bad --rfc2217 port '" + std::string(v) + "'", "give a TCP port number, 0 for any free one");
+            dev.rfc2217_port = static_cast<std::uint16_t>(*n);
+        } else if (arg == "--no-wire-delay") {
+            dev.rom.speeds.wire_delay = false;
+        } else if (arg == "--erase-rate" || arg == "--write-rate" || arg == "--read-rate") {
+            auto rate = parse_rate(v);
+            if (!rate) return usage("bad " + std::string(arg) + " '" + std::string(v) + "'", "give bytes per second, 0 for instant");
+            (arg == "--erase-rate"   ? dev.rom.speeds.erase_bytes_per_s
+             : arg == "--write-rate" ? dev.rom.speeds.write_bytes_per_s
+                                     : dev.rom.speeds.read_bytes_per_s) = *rate;
+        } else if (arg == "--fault") {
+            if (auto added = add_fault(v, dev.rom.faults); !added) return added.error();
+        } else if (arg == "--seed") {
+            auto n = parse_size(v);
+            if (!n || *n > 0xFFFFFFFFu) return usage("bad --seed '" + std::string(v) + "'");
+            dev.rom.seed = static_cast<std::uint32_t>(*n);
+        } else {
+            return usage("unknown option '" + std::string(argv[i]) + "'");
+        }
+    }
+
+    for (auto offset : dev.rom.faults.flip_bytes)
+        if (offset >= flash_size)
+            return usage("--fault flip-byte=" + std::to_string(offset) + " is beyond the " + std::to_string(flash_size) +
+                         "-byte flash");
+    dev.initial_flash.assign(flash_size, 0xFF);
+    if (!load_file.empty()) {
+        auto loaded = read_file(load_file, true, flash_size);
+        if (!loaded) {
+            auto f = loaded.error();
+            if (f.code == errc::image_too_large)
+                f = make_failure(errc::image_too_large, "--load " + load_file + " is larger than the " +
+                                                            std::to_string(flash_size) + "-byte flash",
+                                 "raise --flash-size");
+            return f;
+        }
+        std::copy(loaded->begin(), loaded->end(), dev.initial_flash.begin());
+    }
+    return cmd;
+}
+
+}  // namespace otaflash::emulator::rom

@@ -1,0 +1,758 @@
+#include "rom_model.hpp"
+
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/proto/rom/packet.hpp>
+#include <otaflash/util/hex.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace otaflash::emulator::rom {
+namespace {
+
+// Opcodes (§2) and ROM error codes (§1.3).
+namespace op {
+constexpr std::uint8_t flash_begin = 0x02, flash_data = 0x03, flash_end = 0x04, mem_begin = 0x05, mem_end = 0x06,
+                       mem_data = 0x07, sync = 0x08, write_reg = 0x09, read_reg = 0x0A, spi_set_params = 0x0B,
+                       spi_attach = 0x0D, read_flash_slow = 0x0E, change_baudrate = 0x0F, flash_defl_begin = 0x10,
+                       flash_defl_data = 0x11, flash_defl_end = 0x12, spi_flash_md5 = 0x13, get_security_info = 0x14;
+}
+namespace error {
+constexpr std::uint8_t invalid_message = 0x05, failed_to_act = 0x06, bad_checksum = 0x07, flash_write = 0x08,
+                       flash_read = 0x09, read_length = 0x0A, deflate = 0x0B, deflate_adler = 0x0C,
+                       deflate_param = 0x0D;
+}
+
+constexpr std::uint32_t magic_register = 0x40001000;
+constexpr std::uint32_t sync_value = 0x20120707;
+constexpr std::uint32_t spi_usr_bit = 1u << 18;
+constexpr std::size_t sync_replies = 8;
+constexpr std::size_t read_slow_block = 64;
+constexpr std::uint32_t jedec_winbond = 0xEF;
+constexpr std::uint32_t jedec_memory_type = 0x40;
+// ESP32 ROM crystal-estimate registers (§6): these values make the ROM's estimate exactly 40 MHz,
+// so a host's pre-skew of the CHANGE_BAUDRATE value is a no-op.
+constexpr std::uint32_t esp32_rtc_cali_reg = 0x3FF5F06C, esp32_rtc_cali_value = 1024u << 7;
+constexpr std::uint32_t esp32_efuse_ck8m_reg = 0x3FF5A010, esp32_efuse_ck8m_value = 100;
+constexpr std::chrono::seconds heartbeat_period{1};
+
+std::string_view opcode_name(std::uint8_t opcode) {
+    switch (opcode) {
+    case op::flash_begin: return "FLASH_BEGIN";
+    case op::flash_data: return "FLASH_DATA";
+    case op::flash_end: return "FLASH_END";
+    case op::mem_begin: return "MEM_BEGIN";
+    case op::mem_end: return "MEM_END";
+    case op::mem_data: return "MEM_DATA";
+    case op::sync: return "SYNC";
+    case op::write_reg: return "WRITE_REG";
+    case op::read_reg: return "READ_REG";
+    case op::spi_set_params: return "SPI_SET_PARAMS";
+    case op::spi_attach: return "SPI_ATTACH";
+    case op::read_flash_slow: return "READ_FLASH_SLOW";
+    case op::change_baudrate: return "CHANGE_BAUDRATE";
+    case op::flash_defl_begin: return "FLASH_DEFL_BEGIN";
+    case op::flash_defl_data: return "FLASH_DEFL_DATA";
+    case op::flash_defl_end: return "FLASH_DEFL_END";
+    case op::spi_flash_md5: return "SPI_FLASH_MD5";
+    case op::get_security_info: return "GET_SECURITY_INFO";
+    default: return "unknown opcode";
+    }
+}
+
+bytes sync_payload() {
+    bytes data{0x07, 0x07, 0x12, 0x20};
+    data.insert(data.end(), 32, 0x55);
+    return data;
+}
+
+std::uint32_t word(byte_view data, std::size_t index) { return load_le32(data.data() + 4 * index); }
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+std::string md5_hex(byte_view data) { return to_hex(md5(data)); }
+
+rom_event make_event(rom_event::kind what) {
+    rom_event e;
+    e.what = what;
+    return e;
+}
+
+}  // namespace
+
+struct rom_model::reply {
+    enum class then : std::uint8_t { stay, change_baud, go_silent, run_app, reboot, run_ram };
+    bool send = true;
+    std::uint32_t value = 0;
+    bytes payload;
+    std::uint8_t error = 0;  // 0 = success
+    duration busy{};
+    std::size_t copies = 1;
+    then after = then::stay;
+    std::uint32_t after_value = 0;
+    std::string note;  // why it failed, or what it did, for the log
+};
+
+namespace {
+using reply_t = rom_model::reply;
+}
+
+sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept {
+    // Inferred from esptool's workaround (§4.2, §13): the ROM counts the sectors up to the next
+    // 64 KiB boundary ("head") once for itself and once more inside the requested count.
+    const auto requested = static_cast<std::uint32_t>(ceil_div(erase_size, sector_size));
+    const std::uint32_t first = offset / sector_size;
+    const std::uint32_t head = std::min<std::uint32_t>(16 - first % 16, requested);
+    return {first, requested + head};
+}
+
+std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset) noexcept {
+    const auto sectors = static_cast<std::uint32_t>(ceil_div(size, sector_size));
+    const std::uint32_t first = offset / sector_size;
+    const std::uint32_t head = std::min<std::uint32_t>(16 - first % 16, sectors);
+    if (sectors < 2 * head) return (sectors + 1) / 2 * sector_size;
+    return (sectors - head) * sector_size;
+}
+
+rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
+    : config_(std::move(config)),
+      chip_(chip_info(config_.chip)),
+      flash_(std::move(initial_flash)),
+      log_(log),
+      rom_flash_size_(chip_.esp8266_rom ? 16u << 20 : 2u << 20),
+      random_state_(config_.seed ? config_.seed : 1) {}
+
+rom_model::~rom_model() = default;
+
+bool rom_model::rates_match(std::uint32_t a, std::uint32_t b) noexcept {
+    // A UART tolerates a few per cent of mismatch between the two ends.
+    const double hi = std::max(a, b), lo = std::min(a, b);
+    return hi > 0 && (hi - lo) / hi <= 0.03;
+}
+
+std::uint32_t rom_model::next_random() {
+    // xorshift32: repeatable junk, no global state
+    std::uint32_t x = random_state_;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return random_state_ = x;
+}
+
+bytes rom_model::junk(std::size_t min, std::size_t max, bool printable) {
+    const std::size_t n = min + next_random() % (max - min + 1);
+    bytes out;
+    while (out.size() < n) {
+        const auto b = static_cast<std::uint8_t>(next_random());
+        if (printable ? (b >= 0x20 && b < 0x7F) : b != otaflash::rom::slip::frame_end) out.push_back(b);
+    }
+    return out;
+}
+
+bytes rom_model::garble(byte_view data) {
+    bytes out(data.size());
+    for (auto& b : out) b = static_cast<std::uint8_t>(next_random());
+    return out;
+}
+
+duration rom_model::wire_time(std::size_t size, std::uint32_t baud) const {
+    if (!config_.speeds.wire_delay || baud == 0) return {};
+    return std::chrono::duration_cast<duration>(std::chrono::duration<double>(static_cast<double>(size) * 10.0 / baud));
+}
+
+namespace {
+duration at_rate(double bytes_count, double rate, bool slow) {
+    if (rate <= 0) return {};
+    const double seconds = bytes_count / rate * (slow ? 10.0 : 1.0);
+    return std::chrono::duration_cast<duration>(std::chrono::duration<double>(seconds));
+}
+}  // namespace
+
+duration rom_model::erase_time(std::uint64_t sectors) const {
+    return at_rate(static_cast<double>(sectors) * sector_size, config_.speeds.erase_bytes_per_s, config_.faults.slow_flash);
+}
+duration rom_model::write_time(std::uint64_t size) const {
+    return at_rate(static_cast<double>(size), config_.speeds.write_bytes_per_s, config_.faults.slow_flash);
+}
+duration rom_model::read_time(std::uint64_t size) const {
+    return at_rate(static_cast<double>(size), config_.speeds.read_bytes_per_s, false);
+}
+
+void rom_model::emit(time_point ready, bytes data, std::uint32_t baud) {
+    if (data.empty()) return;
+    const time_point begin = std::max(ready, tx_clock_);
+    tx_clock_ = begin + wire_time(data.size(), baud);
+    output_.push_back({tx_clock_, std::move(data), baud});
+}
+
+std::vector<transmission> rom_model::take_output() { return std::exchange(output_, {}); }
+std::vector<rom_event> rom_model::take_events() { return std::exchange(events_, {}); }
+
+void rom_model::start(time_point now, boot_mode mode) {
+    rx_clock_ = busy_until_ = tx_clock_ = now;
+    strap_ = mode;
+    mode_ = mode == boot_mode::download ? mode::download : mode::app;
+    if (mode_ == mode::app) next_heartbeat_ = now + heartbeat_period;
+}
+
+void rom_model::reset_loader_state() {
+    transfer_ = {};
+    spi_attached_ = false;
+    noise_sent_ = false;
+    baud_locked_ = false;
+    rom_baud_ = 115200;
+    rom_flash_size_ = chip_.esp8266_rom ? 16u << 20 : 2u << 20;
+    registers_.clear();
+    decoder_.reset();
+    next_heartbeat_.reset();
+    heartbeats_ = 0;
+}
+
+void rom_model::hold_in_reset(time_point now) {
+    reset_loader_state();
+    mode_ = mode::in_reset;
+    output_.clear();
+    rx_clock_ = busy_until_ = tx_clock_ = now;
+    if (log_.enabled(log_level::debug)) log_.write(log_level::debug, "EN low: chip held in reset");
+}
+
+void rom_model::boot(time_point now, boot_mode mode, std::string reason) {
+    reset_loader_state();
+    rx_clock_ = std::max(rx_clock_, now);
+    busy_until_ = std::max(busy_until_, now);
+    mode_ = mode == boot_mode::download ? mode::download : mode::app;
+    const auto& banner = mode == boot_mode::download ? chip_.download_banner : chip_.app_banner;
+    emit(now, bytes(banner.begin(), banner.end()), chip_.boot_log_baud);
+    if (mode_ == mode::app) next_heartbeat_ = tx_clock_ + heartbeat_period;
+    auto e = make_event(rom_event::kind::booted);
+    e.mode = mode;
+    e.reason = std::move(reason);
+    events_.push_back(std::move(e));
+    if (log_.enabled(log_level::info))
+        log_.write(log_level::info, std::string("booted into ") + (mode == boot_mode::download ? "download mode" : "the application") +
+                                        " (" + events_.back().reason + ")");
+}
+
+std::optional<time_point> rom_model::next_wakeup() const noexcept {
+    return mode_ == mode::app ? next_heartbeat_ : std::nullopt;
+}
+
+void rom_model::poll(time_point now) {
+    while (mode_ == mode::app && next_heartbeat_ && *next_heartbeat_ <= now) {
+        ++heartbeats_;
+        const std::string line = "I (" + std::to_string(heartbeats_ * 1000) + ") app: running from flash, uptime " +
+                                 std::to_string(heartbeats_) + " s\r\n";
+        emit(*next_heartbeat_, bytes(line.begin(), line.end()), 115200);
+        *next_heartbeat_ += heartbeat_period;
+    }
+}
+
+void rom_model::receive(byte_view data, time_point now, std::uint32_t host_baud) {
+    if (data.empty() || mode_ == mode::in_reset) return;
+    // Until CHANGE_BAUDRATE the ROM follows the host's rate (UART auto-baud on SYNC's 0x55 run);
+    // the ESP8266 ROM does not manage that above 115200 (§6).
+    if (mode_ == mode::download && !baud_locked_ && (!chip_.esp8266_rom || host_baud <= 115200 * 1.03))
+        rom_baud_ = host_baud;
+    const time_point begin = std::max(now, rx_clock_);
+    rx_clock_ = begin + wire_time(data.size(), host_baud);
+    if (mode_ != mode::download) return;
+
+    bytes garbled;
+    byte_view in = data;
+    if (!rates_match(host_baud, rom_baud_)) {
+        garbled = garble(data);
+        in = garbled;
+        if (log_.enabled(log_level::debug))
+            log_.write(log_level::debug, std::to_string(data.size()) + " bytes at " + std::to_string(host_baud) +
+                                             " baud while the ROM listens at " + std::to_string(rom_baud_) + ": junk");
+    }
+    // Frames can only end at a C0, so feed up to each one and date the frames it completes.
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != otaflash::rom::slip::frame_end && i + 1 != in.size()) continue;
+        otaflash::rom::slip::decoder::output out;
+        decoder_.feed(in.subspan(from, i + 1 - from), out);
+        from = i + 1;
+        const time_point arrived = begin + wire_time(i + 1, host_baud);
+        for (const auto& frame : out.frames) {
+            if (mode_ != mode::download) break;
+            handle_frame(frame, arrived);
+        }
+    }
+}
+
+void rom_model::handle_frame(byte_view frame, time_point arrived) {
+    auto request = otaflash::rom::parse_request(frame);
+    if (!request) {
+        if (log_.enabled(log_level::debug))
+            log_.write(log_level::debug, "ignored a " + std::to_string(frame.size()) + "-byte frame that is not a request");
+        return;
+    }
+    const time_point start = std::max(arrived, busy_until_);
+    reply r = dispatch(request->opcode, request->checksum, request->data);
+    if (log_.enabled(log_level::debug)) {
+        std::string line = "<- " + std::string(opcode_name(request->opcode)) + " (" + hex32(request->opcode).substr(8) +
+                           ", " + std::to_string(request->data.size()) + " bytes) -> ";
+        line += !r.send ? "no answer" : r.error ? "failed, error " + hex32(r.error).substr(8) : "ok";
+        if (!r.note.empty()) line += ": " + r.note;
+        log_.write(log_level::debug, line);
+    }
+    if (!r.send) return;
+    busy_until_ = start + r.busy;
+
+    if (chip_.esp8266_rom && request->opcode != op::sync && request->opcode != op::read_reg)
+        r.value = next_random();  // §1.3: the ESP8266 ROM leaves junk in the value field
+    bytes payload = std::move(r.payload);
+    payload.push_back(r.error ? 1 : 0);
+    payload.push_back(r.error);
+    if (!chip_.esp8266_rom) payload.insert(payload.end(), 2, 0);
+    const bytes frame_out = otaflash::rom::slip::encode(otaflash::rom::encode_response(request->opcode, r.value, payload));
+
+    if (request->opcode == op::sync && config_.faults.boot_noise && !noise_sent_) {
+        noise_sent_ = true;
+        bytes noise(chip_.download_banner.begin(), chip_.download_banner.end());
+        const bytes text = junk(20, 60, true);
+        noise.insert(noise.end(), text.begin(), text.end());
+        noise.push_back('\n');
+        emit(busy_until_, std::move(noise), chip_.boot_log_baud);
+    }
+    bytes wire;
+    for (std::size_t i = 0; i < r.copies; ++i) {
+        if (config_.faults.garbage) {
+            const bytes j = junk(1, 8, false);
+            wire.insert(wire.end(), j.begin(), j.end());
+        }
+        wire.insert(wire.end(), frame_out.begin(), frame_out.end());
+    }
+    emit(busy_until_, std::move(wire), rom_baud_);
+
+    switch (r.after) {
+    case reply::then::stay: break;
+    case reply::then::change_baud: {
+        rom_baud_ = r.after_value;
+        baud_locked_ = true;
+        auto e = make_event(rom_event::kind::baud_changed);
+        e.value = r.after_value;
+        events_.push_back(std::move(e));
+        break;
+    }
+    case reply::then::go_silent:
+        mode_ = mode::silent;
+        if (log_.enabled(log_level::info)) log_.write(log_level::info, "fault silent-after-block: no more answers until a reset");
+        break;
+    case reply::then::run_app: boot(tx_clock_, boot_mode::app, "flash_end"); break;
+    case reply::then::reboot: boot(tx_clock_, strap_, "flash_end"); break;
+    case reply::then::run_ram: {
+        mode_ = mode::ram_code;
+        auto e = make_event(rom_event::kind::ram_exec);
+        e.value = r.after_value;
+        events_.push_back(std::move(e));
+        if (log_.enabled(log_level::warn))
+            log_.write(log_level::warn, "MEM_END jumped to " + hex32(r.after_value) +
+                                            ": uploaded code is not emulated, the chip stays quiet until a reset");
+        break;
+    }
+    }
+}
+
+rom_model::reply rom_model::dispatch(std::uint8_t opcode, std::uint32_t checksum, byte_view data) {
+    const bool esp32_family = !chip_.esp8266_rom;
+    switch (opcode) {
+    case op::sync: return on_sync(data);
+    case op::read_reg: return on_read_reg(data);
+    case op::write_reg: return on_write_reg(data);
+    case op::flash_begin: return on_flash_begin(data, false);
+    case op::flash_data: return on_flash_data(checksum, data);
+    case op::flash_end: return on_flash_end(data);
+    case op::mem_begin: return on_mem_begin(data);
+    case op::mem_data: return on_mem_data(checksum, data);
+    case op::mem_end: return on_mem_end(data);
+    default: break;
+    }
+    if (esp32_family) {
+        switch (opcode) {
+        case op::spi_set_params: return on_spi_set_params(data);
+        case op::spi_attach: return on_spi_attach(data);
+        case op::change_baudrate: return on_change_baudrate(data);
+        case op::flash_defl_begin: return on_flash_begin(data, true);
+        case op::flash_defl_data: return on_deflate_data(checksum, data);
+        case op::flash_defl_end: return on_flash_end(data);
+        case op::spi_flash_md5: return on_md5(data);
+        case op::read_flash_slow: return on_read_flash_slow(data);
+        default: break;
+        }
+    }
+    if (opcode == op::get_security_info && chip_.security_info_size > 0) return on_security_info(data);
+    // Not in this ROM's command set (§1.3): "invalid message", and the ROM may repeat it.
+    reply r;
+    r.error = error::invalid_message;
+    r.copies = 2;
+    r.note = std::string("not supported by the ") + std::string(chip_.name) + " ROM";
+    return r;
+}
+
+namespace {
+reply_t fail(std::uint8_t code, std::string note) {
+    reply_t r;
+    r.error = code;
+    r.note = std::move(note);
+    return r;
+}
+reply_t wrong_size(std::size_t got, std::string_view expected) {
+    return fail(error::invalid_message, std::to_string(got) + "-byte payload, the ROM takes " + std::string(expected));
+}
+}  // namespace
+
+rom_model::reply rom_model::on_sync(byte_view data) {
+    static const bytes expected = sync_payload();
+    if (!std::equal(data.begin(), data.end(), expected.begin(), expected.end()))
+        return fail(error::invalid_message, "not the 36-byte 07 07 12 20 55… SYNC payload");
+    reply r;
+    if (config_.faults.no_sync) {
+        r.send = false;
+        r.note = "fault no-sync";
+        return r;
+    }
+    r.value = sync_value;
+    r.copies = sync_replies;
+    return r;
+}
+
+rom_model::reply rom_model::on_read_reg(byte_view data) {
+    if (data.size() != 4) return wrong_size(data.size(), "4 (address)");
+    reply r;
+    r.value = read_register(word(data, 0));
+    r.note = hex32(word(data, 0)) + " = " + hex32(r.value);
+    return r;
+}
+
+rom_model::reply rom_model::on_write_reg(byte_view data) {
+    if (data.empty() || data.size() % 16 != 0) return wrong_size(data.size(), "16 per register (address, value, mask, delay)");
+    reply r;
+    for (std::size_t i = 0; i < data.size() / 16; ++i) {
+        const std::uint32_t address = word(data, 4 * i), value = word(data, 4 * i + 1), mask = word(data, 4 * i + 2);
+        const std::uint32_t old = read_register(address);
+        write_register(address, (old & ~mask) | (value & mask));
+        r.busy += std::chrono::microseconds(word(data, 4 * i + 3));
+    }
+    return r;
+}
+
+std::uint32_t rom_model::read_register(std::uint32_t address) const {
+    if (address == magic_register) return chip_.magic;
+    if (address == chip_.uart_clkdiv_reg)  // integer divider for the current rate (§3 crystal estimate)
+        return static_cast<std::uint32_t>(std::llround(double(chip_.xtal_hz) * chip_.clkdiv_scale / rom_baud_)) & 0xFFFFF;
+    if (chip_.kind == chip_kind::esp32 && address == esp32_rtc_cali_reg) return esp32_rtc_cali_value;
+    if (chip_.kind == chip_kind::esp32 && address == esp32_efuse_ck8m_reg) return esp32_efuse_ck8m_value;
+    auto it = registers_.find(address);
+    return it == registers_.end() ? 0 : it->second;
+}
+
+void rom_model::write_register(std::uint32_t address, std::uint32_t value) {
+    const auto& spi = chip_.spi;
+    if (address == spi.base && (value & spi_usr_bit)) {
+        // A user command on the SPI flash controller (§2.2): answer RDID with a JEDEC ID whose
+        // capacity byte matches the flash size; status reads give 0. The busy bit clears at once.
+        const std::uint32_t opcode = read_register(spi.base + spi.usr2) & 0xFF;
+        if (opcode == 0x9F) {
+            std::uint32_t capacity = 0;
+            while ((std::size_t{1} << capacity) < flash_.size()) ++capacity;
+            registers_[spi.base + spi.w0] = jedec_winbond | (jedec_memory_type << 8) | (capacity << 16);
+        } else if (opcode == 0x05 || opcode == 0x35 || opcode == 0x15) {
+            registers_[spi.base + spi.w0] = 0;
+        }
+        value &= ~spi_usr_bit;
+    }
+    registers_[address] = value;
+}
+
+rom_model::reply rom_model::on_spi_set_params(byte_view data) {
+    if (data.size() != 24) return wrong_size(data.size(), "24 (id, total size, block, sector, page, status mask)");
+    const std::uint32_t total = word(data, 1);
+    if (total == 0) return fail(error::invalid_message, "flash size 0");
+    rom_flash_size_ = total;
+    reply r;
+    r.note = "flash size " + std::to_string(total);
+    return r;
+}
+
+rom_model::reply rom_model::on_spi_attach(byte_view data) {
+    if (data.size() != 8) return wrong_size(data.size(), "8 (pin config, is_legacy and 3 zero bytes)");
+    spi_attached_ = true;
+    return {};
+}
+
+rom_model::reply rom_model::on_change_baudrate(byte_view data) {
+    if (data.size() != 8) return wrong_size(data.size(), "8 (new baud, old baud)");
+    const std::uint32_t rate = word(data, 0);
+    if (rate < 300 || rate > 5'000'000) return fail(error::invalid_message, "baud rate " + std::to_string(rate));
+    reply r;
+    r.after = reply::then::change_baud;  // the reply still goes out at the old rate (§2.1)
+    r.after_value = rate;
+    r.note = "now " + std::to_string(rate) + " baud";
+    return r;
+}
+
+bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept {
+    return offset + size <= rom_flash_size_;
+}
+
+rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
+    const std::size_t expected = chip_.flash_begin_encrypted_word ? 20 : 16;
+    if (data.size() != expected)
+        return wrong_size(data.size(), chip_.flash_begin_encrypted_word
+                                           ? "20 (size, blocks, block size, offset, encrypted)"
+                                           : "exactly 16 (size, blocks, block size, offset)");
+    const std::uint32_t erase_size = word(data, 0), blocks = word(data, 1), block_size = word(data, 2),
+                        offset = word(data, 3);
+    if (expected == 20 && word(data, 4) != 0)
+        return fail(error::failed_to_act, "encrypted writes are not emulated (no flash encryption key)");
+    if (blocks > 0 && block_size == 0) return fail(error::invalid_message, "block size 0");
+    if (chip_.esp8266_rom) spi_attached_ = true;  // FLASH_BEGIN attaches the flash on ESP8266 (§2.1)
+    if (!spi_attached_ && (erase_size > 0 || blocks > 0))
+        return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
+    const std::uint64_t span = compressed ? erase_size : std::max<std::uint64_t>(erase_size, std::uint64_t{blocks} * block_size);
+    if (!flash_range_ok(offset, span))
+        return fail(error::failed_to_act, "range " + hex32(offset) + "+" + std::to_string(span) + " is beyond the " +
+                                              std::to_string(rom_flash_size_) + "-byte flash the ROM knows (SPI_SET_PARAMS)");
+
+    sector_range erase{offset / sector_size, 0};
+    if (chip_.esp8266_rom) {
+        erase = esp8266_rom_erase(erase_size, offset);
+    } else if (erase_size > 0) {
+        erase.count = static_cast<std::uint32_t>(ceil_div(std::uint64_t{offset} + erase_size, sector_size) - erase.first);
+    }
+    flash_.erase_sectors(erase.first, erase.count);
+
+    transfer_ = {};
+    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
+    transfer_.offset = offset;
+    transfer_.erase_size = erase_size;
+    transfer_.blocks = blocks;
+    transfer_.block_size = block_size;
+    if (compressed) transfer_.inflate = std::make_unique<inflater>();
+    last_offset_ = offset;
+    last_size_ = 0;
+
+    reply r;
+    r.busy = erase_time(erase.count);
+    r.note = "erased " + std::to_string(erase.count) + " sectors from " + hex32(erase.first * sector_size);
+    return r;
+}
+
+namespace {
+struct data_block {
+    std::uint32_t seq = 0;
+    byte_view block;
+};
+// The 16-byte data header and checksum shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4).
+std::optional<reply_t> parse_data(byte_view data, std::uint32_t checksum, data_block& out) {
+    if (data.size() < 16) return wrong_size(data.size(), "at least 16 (data header)");
+    const std::uint32_t length = word(data, 0);
+    if (length != data.size() - 16)
+        return fail(error::invalid_message, "header says " + std::to_string(length) + " data bytes, " +
+                                                std::to_string(data.size() - 16) + " arrived");
+    out.seq = word(data, 1);
+    out.block = data.subspan(16);
+    const std::uint8_t sum = otaflash::rom::data_checksum(out.block);
+    if (checksum != sum)
+        return fail(error::bad_checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
+    return std::nullopt;
+}
+}  // namespace
+
+void rom_model::apply_flips(std::uint32_t address, std::size_t size) {
+    for (auto offset : config_.faults.flip_bytes)
+        if (offset >= address && offset - address < size) flash_.invert(offset);
+}
+
+void rom_model::finish_transfer(std::uint32_t size) {
+    transfer_.complete = true;
+    last_size_ = size;
+    auto e = make_event(rom_event::kind::flash_written);
+    e.offset = transfer_.offset;
+    e.size = size;
+    e.md5 = md5_hex(flash_.read(transfer_.offset, size));
+    e.compressed = transfer_.kind == transfer_kind::deflate;
+    events_.push_back(std::move(e));
+}
+
+namespace {
+bool fault_hits(std::vector<std::uint32_t> const& always, std::vector<std::uint32_t> const& once,
+                std::vector<std::uint32_t>& used, std::uint32_t seq) {
+    if (std::find(always.begin(), always.end(), seq) != always.end()) return true;
+    if (std::find(once.begin(), once.end(), seq) != once.end() && std::find(used.begin(), used.end(), seq) == used.end()) {
+        used.push_back(seq);
+        return true;
+    }
+    return false;
+}
+}  // namespace
+
+rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data) {
+    if (transfer_.kind != transfer_kind::plain) return fail(error::failed_to_act, "no FLASH_BEGIN before this block");
+    data_block d;
+    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    auto& t = transfer_;
+    if (d.block.size() != t.block_size)
+        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_BEGIN said " +
+                                                std::to_string(t.block_size) + " (pad the last block with 0xFF)");
+    if (d.seq >= t.blocks)
+        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " of " + std::to_string(t.blocks));
+    if (d.seq > t.next_seq)
+        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
+    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
+        return fail(error::flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
+
+    const std::uint32_t address = t.offset + d.seq * t.block_size;
+    reply r;
+    r.busy = write_time(d.block.size());
+    // The ROM programs the block and reads it back before it answers (§2.1).
+    if (!flash_.program(address, d.block)) {
+        r.error = error::flash_write;
+        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
+        return r;
+    }
+    apply_flips(address, d.block.size());
+    r.note = "block " + std::to_string(d.seq) + " at " + hex32(address);
+    if (d.seq == t.next_seq) {
+        ++t.next_seq;
+        t.written += t.block_size;
+        if (t.next_seq == t.blocks) finish_transfer(t.written);
+    }
+    if (config_.faults.silent_after_block == d.seq) r.after = reply::then::go_silent;
+    return r;
+}
+
+rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view data) {
+    if (transfer_.kind != transfer_kind::deflate) return fail(error::failed_to_act, "no FLASH_DEFL_BEGIN before this block");
+    data_block d;
+    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    auto& t = transfer_;
+    if (d.block.size() > t.block_size)
+        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_DEFL_BEGIN said " +
+                                                std::to_string(t.block_size));
+    if (d.seq != t.next_seq)
+        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
+    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
+        return fail(error::flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
+    if (t.complete) return fail(error::deflate_param, "data after the end of the zlib stream");
+
+    bytes out;
+    const auto status = t.inflate->feed(d.block, out);
+    reply r;
+    if (t.written + out.size() > t.erase_size) {
+        r.error = error::deflate_param;
+        r.note = "inflates past the " + std::to_string(t.erase_size) + " bytes FLASH_DEFL_BEGIN announced";
+        return r;
+    }
+    const std::uint32_t address = t.offset + t.written;
+    r.busy = write_time(out.size());
+    if (!flash_.program(address, out)) {
+        r.error = error::flash_write;
+        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
+        return r;
+    }
+    apply_flips(address, out.size());
+    t.written += static_cast<std::uint32_t>(out.size());
+    if (status == inflater::status::bad_stream) return fail(error::deflate, "not a valid zlib/deflate stream");
+    if (status == inflater::status::bad_checksum) return fail(error::deflate_adler, "Adler-32 of the inflated data differs");
+    ++t.next_seq;
+    r.note = "block " + std::to_string(d.seq) + ": " + std::to_string(out.size()) + " bytes at " + hex32(address);
+    if (status == inflater::status::finished) finish_transfer(t.written);
+    if (config_.faults.silent_after_block == d.seq) r.after = reply::then::go_silent;
+    return r;
+}
+
+rom_model::reply rom_model::on_flash_end(byte_view data) {
+    if (data.size() != 4) return wrong_size(data.size(), "4 (flag)");
+    const bool reboot = word(data, 0) == 0;
+    auto e = make_event(rom_event::kind::flash_end);
+    e.offset = last_offset_;
+    e.size = last_size_;
+    e.md5 = md5_hex(flash_.read(last_offset_, last_size_));
+    e.reboot = reboot;
+    events_.push_back(std::move(e));
+    transfer_ = {};
+    reply r;
+    r.after = reboot ? reply::then::reboot : reply::then::run_app;
+    r.note = reboot ? "reboot" : "leaving the loader to run the application";
+    return r;
+}
+
+rom_model::reply rom_model::on_mem_begin(byte_view data) {
+    if (data.size() != 16) return wrong_size(data.size(), "16 (size, blocks, block size, address)");
+    transfer_ = {};
+    transfer_.kind = transfer_kind::ram;
+    transfer_.erase_size = word(data, 0);
+    transfer_.blocks = word(data, 1);
+    transfer_.block_size = word(data, 2);
+    transfer_.offset = word(data, 3);
+    reply r;
+    r.note = std::to_string(transfer_.erase_size) + " bytes to " + hex32(transfer_.offset);
+    return r;
+}
+
+rom_model::reply rom_model::on_mem_data(std::uint32_t checksum, byte_view data) {
+    if (transfer_.kind != transfer_kind::ram) return fail(error::failed_to_act, "no MEM_BEGIN before this block");
+    data_block d;
+    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    auto& t = transfer_;
+    if (d.block.size() > t.block_size || t.written + d.block.size() > t.erase_size)
+        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block overflows the MEM_BEGIN size");
+    if (d.seq != t.next_seq)
+        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
+    ++t.next_seq;
+    t.written += static_cast<std::uint32_t>(d.block.size());
+    return {};
+}
+
+rom_model::reply rom_model::on_mem_end(byte_view data) {
+    if (data.size() != 8) return wrong_size(data.size(), "8 (no_exec, entry)");
+    transfer_ = {};
+    reply r;
+    if (word(data, 0) == 0) {
+        r.after = reply::then::run_ram;
+        r.after_value = word(data, 1);
+    }
+    return r;
+}
+
+rom_model::reply rom_model::on_md5(byte_view data) {
+    if (data.size() != 16) return wrong_size(data.size(), "16 (address, size, 0, 0)");
+    const std::uint32_t address = word(data, 0), size = word(data, 1);
+    if (!spi_attached_) return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
+    if (!flash_range_ok(address, size)) return fail(error::flash_read, "range beyond the flash the ROM knows");
+    reply r;
+    const std::string hex = md5_hex(flash_.read(address, size));
+    r.payload.assign(hex.begin(), hex.end());
+    r.busy = read_time(size);
+    r.note = hex32(address) + "+" + std::to_string(size) + " = " + hex;
+    return r;
+}
+
+rom_model::reply rom_model::on_read_flash_slow(byte_view data) {
+    if (data.size() != 8) return wrong_size(data.size(), "8 (offset, length)");
+    const std::uint32_t address = word(data, 0), length = word(data, 1);
+    if (length > read_slow_block) return fail(error::read_length, std::to_string(length) + " bytes asked, at most 64");
+    if (!spi_attached_) return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
+    if (!flash_range_ok(address, length)) return fail(error::flash_read, "range beyond the flash the ROM knows");
+    reply r;
+    r.payload = flash_.read(address, length);
+    r.payload.resize(read_slow_block, 0);  // always a 64-byte buffer (§2.1)
+    r.busy = read_time(read_slow_block);
+    return r;
+}
+
+rom_model::reply rom_model::on_security_info(byte_view data) {
+    if (!data.empty()) return wrong_size(data.size(), "no payload");
+    reply r;
+    append_le32(r.payload, 0);               // flags: no secure boot, no secure download mode
+    r.payload.insert(r.payload.end(), 8, 0);  // flash_crypt_cnt, 7 key purposes
+    append_le32(r.payload, chip_.chip_id.value_or(0));
+    append_le32(r.payload, 0);               // API / ECO version
+    r.payload.resize(chip_.security_info_size);
+    return r;
+}
+
+}  // namespace otaflash::emulator::rom

@@ -1,0 +1,196 @@
+#pragma once
+// The emulated ROM serial bootloader as a pure state machine over bytes and time
+// (../shared/protocols/rom-bootloader.md). The driver hands it what arrived from the host, when,
+// and at which baud rate the host's line runs; it answers with the bytes to put on the line and
+// the moment each batch has crossed the wire. Wire time, flash erase/write time and every fault
+// are computed here; nothing here sleeps, reads a clock or does I/O.
+
+#include "faults.hpp"
+#include "flash_memory.hpp"
+#include "inflater.hpp"
+#include "rom_chip.hpp"
+
+#include <otaflash/log.hpp>
+#include <otaflash/proto/rom/slip.hpp>
+#include <otaflash/util/bytes.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otaflash::emulator::rom {
+
+using time_point = std::chrono::steady_clock::time_point;
+using duration = std::chrono::steady_clock::duration;
+
+enum class boot_mode : std::uint8_t { download, app };
+
+// Speeds of the models; a rate of 0 means "takes no time".
+struct timing {
+    bool wire_delay = true;                  // 10 bit times per byte at the line's baud rate
+    double erase_bytes_per_s = 120 * 1024;   // per 4 KiB sector: ~33 ms
+    double write_bytes_per_s = 200 * 1024;   // program + read-back: ~5 ms per 1 KiB block
+    double read_bytes_per_s = 2 * 1024 * 1024;  // SPI_FLASH_MD5, READ_FLASH_SLOW
+};
+
+struct rom_config {
+    chip_kind chip = chip_kind::esp32;
+    timing speeds;
+    fault_set faults;
+    std::uint32_t seed = 0x5EED;  // junk bytes are pseudo-random but repeatable
+};
+
+// Bytes for the host's line. `at` is when the last of them has crossed the wire, so the driver
+// writes them then; `baud` is the rate they were sent at (a host reading at another rate sees junk).
+struct transmission {
+    time_point at;
+    bytes data;
+    std::uint32_t baud;
+};
+
+struct rom_event {
+    enum class kind : std::uint8_t {
+        flash_written,  // the last block of a FLASH_BEGIN / FLASH_DEFL_BEGIN transfer is programmed
+        flash_end,      // FLASH_END / FLASH_DEFL_END arrived
+        booted,         // the chip (re)started: into the download loader or the application
+        baud_changed,   // CHANGE_BAUDRATE took effect
+        ram_exec,       // MEM_END jumped to uploaded code (not emulated: the chip goes quiet)
+    };
+    kind what = kind::booted;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+    std::string md5;           // of flash[offset, offset + size)
+    bool compressed = false;   // flash_written: through FLASH_DEFL_*
+    bool reboot = false;       // flash_end: flag 0 (reboot) rather than 1 (run the application)
+    boot_mode mode = boot_mode::download;  // booted
+    std::string reason;        // booted: "reset", "flash_end", "start"
+    std::uint32_t value = 0;   // baud_changed: new rate; ram_exec: entry point
+};
+
+class rom_model {
+public:
+    struct reply;  // one command's answer (defined in the .cpp)
+
+    rom_model(rom_config config, bytes initial_flash, log_sink& log = null_log());
+    ~rom_model();
+    rom_model(const rom_model&) = delete;
+    rom_model& operator=(const rom_model&) = delete;
+
+    // Powered up before anyone listened: no banner, straight into `mode`.
+    void start(time_point now, boot_mode mode);
+    // Bytes arrived from the host at `now`; the host's line runs at `host_baud`.
+    void receive(byte_view data, time_point now, std::uint32_t host_baud);
+    // EN held low: the chip stops; nothing it had queued is sent any more (the driver drops its queue).
+    void hold_in_reset(time_point now);
+    // EN released: the chip boots into `mode` and prints its banner.
+    void boot(time_point now, boot_mode mode, std::string reason);
+    // What the boot straps select when the chip reboots by itself (FLASH_END with flag 0).
+    void set_strap(boot_mode mode) noexcept { strap_ = mode; }
+    // Periodic output of a running application.
+    void poll(time_point now);
+    std::optional<time_point> next_wakeup() const noexcept;
+
+    std::vector<transmission> take_output();
+    std::vector<rom_event> take_events();
+
+    // Junk that a line at `line_baud` shows for `data` sent at another rate.
+    bytes garble(byte_view data);
+    static bool rates_match(std::uint32_t a, std::uint32_t b) noexcept;
+
+    const bytes& flash() const noexcept { return flash_.contents(); }
+    const rom_chip& chip() const noexcept { return chip_; }
+    std::uint32_t baud() const noexcept { return rom_baud_; }
+    bool in_download_mode() const noexcept { return mode_ == mode::download; }
+
+private:
+    enum class mode { download, app, ram_code, silent, in_reset };
+    enum class transfer_kind { none, plain, deflate, ram };
+
+    void handle_frame(byte_view frame, time_point arrived);
+    reply dispatch(std::uint8_t opcode, std::uint32_t checksum, byte_view data);
+    reply on_sync(byte_view data);
+    reply on_read_reg(byte_view data);
+    reply on_write_reg(byte_view data);
+    reply on_spi_set_params(byte_view data);
+    reply on_spi_attach(byte_view data);
+    reply on_change_baudrate(byte_view data);
+    reply on_flash_begin(byte_view data, bool compressed);
+    reply on_flash_data(std::uint32_t checksum, byte_view data);
+    reply on_deflate_data(std::uint32_t checksum, byte_view data);
+    reply on_flash_end(byte_view data);
+    reply on_mem_begin(byte_view data);
+    reply on_mem_data(std::uint32_t checksum, byte_view data);
+    reply on_mem_end(byte_view data);
+    reply on_md5(byte_view data);
+    reply on_read_flash_slow(byte_view data);
+    reply on_security_info(byte_view data);
+
+    std::uint32_t read_register(std::uint32_t address) const;
+    void write_register(std::uint32_t address, std::uint32_t value);
+    bool flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept;
+    duration erase_time(std::uint64_t sectors) const;
+    duration write_time(std::uint64_t size) const;
+    duration read_time(std::uint64_t size) const;
+    duration wire_time(std::size_t size, std::uint32_t baud) const;
+    void emit(time_point ready, bytes data, std::uint32_t baud);
+    void finish_transfer(std::uint32_t size);
+    void reset_loader_state();
+    void apply_flips(std::uint32_t address, std::size_t size);
+    std::uint32_t next_random();
+    bytes junk(std::size_t min, std::size_t max, bool printable);
+
+    rom_config config_;
+    const rom_chip& chip_;
+    flash_memory flash_;
+    log_sink& log_;
+    otaflash::rom::slip::decoder decoder_;
+
+    mode mode_ = mode::download;
+    boot_mode strap_ = boot_mode::download;
+    std::uint32_t rom_baud_ = 115200;
+    bool baud_locked_ = false;    // after CHANGE_BAUDRATE the ROM no longer follows the host's rate
+    bool spi_attached_ = false;
+    bool noise_sent_ = false;
+    std::uint64_t rom_flash_size_;  // what the ROM believes (SPI_SET_PARAMS), bounds every access
+    std::map<std::uint32_t, std::uint32_t> registers_;
+    std::vector<std::uint32_t> failed_once_;
+
+    struct transfer {
+        transfer_kind kind = transfer_kind::none;
+        std::uint32_t offset = 0;
+        std::uint32_t erase_size = 0;
+        std::uint32_t blocks = 0;
+        std::uint32_t block_size = 0;
+        std::uint32_t next_seq = 0;
+        std::uint32_t written = 0;  // bytes programmed so far (deflate: uncompressed)
+        bool complete = false;
+        std::unique_ptr<inflater> inflate;
+    } transfer_;
+    std::uint32_t last_offset_ = 0, last_size_ = 0;  // for the flash_end event
+
+    time_point rx_clock_{};    // when the last received byte finished crossing the wire
+    time_point busy_until_{};  // the ROM's CPU (erasing, programming) is busy until then
+    time_point tx_clock_{};    // when the transmit line is free
+    std::optional<time_point> next_heartbeat_;
+    std::uint32_t heartbeats_ = 0;
+    std::uint32_t random_state_;
+
+    std::vector<transmission> output_;
+    std::vector<rom_event> events_;
+};
+
+// ESP8266 ROM erase-size bug (§4.2): the sectors it really erases for FLASH_BEGIN(erase_size, offset).
+struct sector_range {
+    std::uint32_t first;
+    std::uint32_t count;
+};
+sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept;
+// The erase_size a host must send so that the buggy ROM erases `size` bytes at `offset` (esptool's
+// workaround, §4.2); used by tests and documentation, not by the ROM.
+std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset) noexcept;
+
+}  // namespace otaflash::emulator::rom

@@ -1,0 +1,407 @@
+// otaflash-rom-device as a user runs it: a child process serving a real pty, driven by a client
+// that follows the protocol notes, checked through its events, its flash dump and the clock.
+
+#include "notes_client.hpp"
+
+#include <fixtures.hpp>
+#include <subprocess.hpp>
+
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/util/hex.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <thread>
+
+using namespace otaflash;
+using namespace otaflash::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+class rom_device {
+public:
+    explicit rom_device(std::vector<std::string> args) : proc_(argv(std::move(args))) {
+        auto line = proc_.read_line(10s);
+        if (!line) throw std::runtime_error("no ready event; stderr: " + proc_.stop().err);
+        ready = json::parse(*line);
+        pty = ready.at("pty").get<std::string>();
+    }
+
+    std::optional<json> next_event(std::chrono::milliseconds timeout = 5s) {
+        auto line = proc_.read_line(timeout);
+        if (!line) return std::nullopt;
+        return json::parse(*line);
+    }
+    // The next event named `name`, skipping others.
+    std::optional<json> wait_event(const std::string& name, std::chrono::milliseconds timeout = 5s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto e = next_event(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+            if (e && e->at("event") == name) return e;
+        }
+        return std::nullopt;
+    }
+    process_result stop() { return proc_.stop(); }
+
+    json ready;
+    std::string pty;
+
+private:
+    static std::vector<std::string> argv(std::vector<std::string> args) {
+        args.insert(args.begin(), bin_path("otaflash-rom-device"));
+        return args;
+    }
+    background_process proc_;
+};
+
+bytes words(std::initializer_list<std::uint32_t> values) {
+    bytes out;
+    for (auto v : values) append_le32(out, v);
+    return out;
+}
+
+bytes pattern(std::size_t n, std::uint32_t seed) {
+    bytes out(n);
+    for (auto& b : out) {
+        seed = seed * 1103515245u + 12345u;
+        b = static_cast<std::uint8_t>(seed >> 16);
+    }
+    return out;
+}
+
+const std::vector<std::string> instant_flash = {"--erase-rate", "0", "--write-rate", "0", "--read-rate", "0"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+process_options quick() {
+    process_options o;
+    o.timeout = 5s;
+    return o;
+}
+
+bool s2_or_later(const std::string& chip) { return chip == "esp32s2" || chip == "esp32s3" || chip == "esp32c3"; }
+
+// §9.5 steps 2–8 for the ESP32 family (ESP8266: FLASH_BEGIN(0,0) as attach, §4.2 erase size).
+void write_image(notes_client& c, const std::string& chip, std::uint32_t offset, bytes image) {
+    image.resize((image.size() + 3) / 4 * 4, 0xFF);
+    const bool esp8266 = chip == "esp8266";
+    const std::size_t status_len = esp8266 ? 2 : 4;
+    if (esp8266) {
+        auto r = c.call(0x02, words({0, 0, 0x400, 0}));
+        ASSERT_TRUE(r);
+    } else {
+        auto r = c.call(0x0D, bytes(8, 0));
+        ASSERT_TRUE(r);
+        EXPECT_EQ(notes_client::status(*r).first, 0);
+        r = c.call(0x0B, words({0, 4u << 20, 0x10000, 0x1000, 0x100, 0xFFFF}));
+        ASSERT_TRUE(r);
+    }
+    const auto size = static_cast<std::uint32_t>(image.size());
+    const std::uint32_t blocks = (size + 0x3FF) / 0x400;
+    std::uint32_t erase = size;
+    if (esp8266) {  // §4.2 workaround
+        const std::uint32_t n = (size + 0xFFF) / 0x1000, start = offset / 0x1000;
+        const std::uint32_t head = std::min(16 - start % 16, n);
+        erase = n < 2 * head ? (n + 1) / 2 * 0x1000 : (n - head) * 0x1000;
+    }
+    bytes begin = words({erase, blocks, 0x400, offset});
+    if (s2_or_later(chip)) append_le32(begin, 0);
+    auto r = c.call(0x02, begin, 0, 10s);
+    ASSERT_TRUE(r) << "FLASH_BEGIN";
+    ASSERT_EQ(notes_client::status(*r).first, 0);
+    ASSERT_EQ(r->data.size(), status_len);
+    for (std::uint32_t seq = 0; seq < blocks; ++seq) {
+        bytes block(image.begin() + seq * 0x400, image.begin() + std::min<std::size_t>(size, (seq + 1) * 0x400));
+        block.resize(0x400, 0xFF);
+        r = c.call(0x03, notes_client::data_packet(seq, block), notes_client::checksum(block));
+        ASSERT_TRUE(r) << "block " << seq;
+        ASSERT_EQ(notes_client::status(*r), (std::pair{0, 0})) << "block " << seq;
+    }
+}
+
+std::string device_md5(notes_client& c, std::uint32_t offset, std::uint32_t size) {
+    auto r = c.call(0x13, words({offset, size, 0, 0}));
+    if (!r || r->data.size() < 34 || notes_client::status(*r, 32).first != 0) return "no md5";
+    return std::string(r->data.begin(), r->data.begin() + 32);
+}
+
+TEST(RomDevice, WritesARealImageOnEveryChipAndDumpsTheFlashByteForByte) {
+    const std::pair<std::string, std::string> cases[] = {{"esp32", "bootloader_esp32.bin"},
+                                                         {"esp32c3", "bootloader_esp32c3.bin"},
+                                                         {"esp8266", "bootloader_esp8266.bin"},
+                                                         {"esp32s2", "helloworld-esp32.bin"},
+                                                         {"esp32s3", "helloworld-esp32.bin"}};
+    for (const auto& [chip, fixture] : cases) {
+        SCOPED_TRACE(chip);
+        temp_dir dir;
+        const std::string dump = dir.file("flash.bin");
+        rom_device dev(with({"--chip", chip, "--flash-file", dump, "--no-wire-delay"}, instant_flash));
+        EXPECT_EQ(dev.ready.at("chip"), chip);
+        EXPECT_EQ(dev.ready.at("rfc2217"), nullptr);
+        notes_client c(dev.pty);
+        ASSERT_EQ(c.sync(), 8);
+        const std::uint32_t magic = chip == "esp8266" ? 0xFFF0C101 : chip == "esp32" ? 0x00F01D83 : 0;
+        auto reg = c.call(0x0A, words({0x40001000}));
+        ASSERT_TRUE(reg);
+        if (magic) {
+            EXPECT_EQ(reg->value, magic);
+        }
+        const bytes image = read_fixture_image(fixture);
+        write_image(c, chip, 0x1000, image);
+        bytes padded = image;
+        padded.resize((image.size() + 0x3FF) / 0x400 * 0x400, 0xFF);
+        auto written = dev.wait_event("flash_written");
+        ASSERT_TRUE(written);
+        EXPECT_EQ(written->at("offset"), 0x1000);
+        EXPECT_EQ(written->at("md5"), to_hex(md5(padded)));
+        if (chip != "esp8266") {
+            EXPECT_EQ(device_md5(c, 0x1000, static_cast<std::uint32_t>(image.size())), to_hex(md5(image)));
+        }
+        auto stopped = dev.stop();
+        EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+        const bytes flash = slurp(dump);
+        ASSERT_EQ(flash.size(), 4u << 20);
+        EXPECT_EQ(bytes(flash.begin() + 0x1000, flash.begin() + 0x1000 + image.size()), image);
+        EXPECT_EQ(flash[0xFFF], 0xFF);
+        EXPECT_EQ(flash[0x1000 + padded.size()], 0xFF);
+    }
+}
+
+TEST(RomDevice, DeflateWriteAndFlashEndEvent) {
+    temp_dir dir;
+    const std::string dump = dir.file("flash.bin");
+    rom_device dev(with({"--chip", "esp32s3", "--flash-file", dump, "--no-wire-delay"}, instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    bytes image = read_fixture_image("esp8266_deepsleep.bin");  // any real firmware compresses
+    image.resize(64 * 1024);
+    uLongf zsize = compressBound(static_cast<uLong>(image.size()));
+    bytes z(zsize);
+    ASSERT_EQ(compress2(z.data(), &zsize, image.data(), static_cast<uLong>(image.size()), 9), Z_OK);
+    z.resize(zsize);
+    const auto blocks = static_cast<std::uint32_t>((z.size() + 0x3FF) / 0x400);
+    auto r = c.call(0x10, words({0x10000, blocks, 0x400, 0x10000, 0}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(notes_client::status(*r).first, 0);
+    for (std::uint32_t seq = 0; seq < blocks; ++seq) {
+        bytes block(z.begin() + seq * 0x400, z.begin() + std::min<std::size_t>(z.size(), (seq + 1) * 0x400));
+        r = c.call(0x11, notes_client::data_packet(seq, block), notes_client::checksum(block));
+        ASSERT_TRUE(r);
+        ASSERT_EQ(notes_client::status(*r), (std::pair{0, 0})) << seq;
+    }
+    EXPECT_EQ(device_md5(c, 0x10000, 0x10000), to_hex(md5(image)));
+    r = c.call(0x12, words({1}));  // FLASH_DEFL_END(1): run the application
+    ASSERT_TRUE(r);
+    auto end = dev.wait_event("flash_end");
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->at("size"), 0x10000);
+    EXPECT_EQ(end->at("md5"), to_hex(md5(image)));
+    EXPECT_EQ(end->at("reboot"), false);
+    EXPECT_EQ(dev.wait_event("boot")->at("mode"), "app");
+    const bytes flash = slurp(dump);  // dumped at FLASH_DEFL_END already
+    EXPECT_EQ(bytes(flash.begin() + 0x10000, flash.begin() + 0x20000), image);
+}
+
+// §9.1: 10 bit times per byte. One 1 KiB FLASH_DATA is 1050 bytes out and 14 back: at 115200
+// that cannot take less than ~92 ms; at 921600 it is eight times quicker.
+TEST(RomDevice, WireTimeFollowsTheBaudRate) {
+    rom_device dev(with({"--chip", "esp32"}, instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    ASSERT_TRUE(c.call(0x02, words({0x2000, 8, 0x400, 0})));
+    const auto timed_block = [&](std::uint32_t seq) {
+        const bytes block = pattern(0x400, seq + 1);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = c.call(0x03, notes_client::data_packet(seq, block), notes_client::checksum(block));
+        EXPECT_TRUE(r);
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    };
+    const double slow = timed_block(0);
+    EXPECT_GE(slow, 89.0);
+    EXPECT_LT(slow, 1000.0);
+    // §6: CHANGE_BAUDRATE, reply at the old rate, then the host switches.
+    auto r = c.call(0x0F, words({921600, 0}));
+    ASSERT_TRUE(r);
+    c.set_baud(B921600);
+    std::this_thread::sleep_for(50ms);
+    c.flush_input();
+    EXPECT_EQ(dev.wait_event("baud")->at("baud"), 921600);
+    const double fast = timed_block(1);
+    EXPECT_GE(fast, 10.0);
+    EXPECT_LT(fast, slow / 3);
+}
+
+TEST(RomDevice, AHostThatKeepsTheOldRateAfterChangeBaudrateGetsNoAnswers) {
+    rom_device dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0F, words({460800, 0})));
+    EXPECT_FALSE(c.call(0x0A, words({0x40001000}), 0, 500ms));
+    EXPECT_FALSE(c.call(0x0A, words({0x40001000}), 0, 500ms));
+    c.set_baud(B460800);
+    c.call(0x0A, words({0x40001000}), 0, 300ms);  // may close the junk frame the ROM was in
+    auto r = c.call(0x0A, words({0x40001000}), 0, 1s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->value, 0x00F01D83u);
+}
+
+// The flash erase model: FLASH_BEGIN erases the whole range before it answers; slow-flash is 10x.
+TEST(RomDevice, EraseTimeAndSlowFlash) {
+    for (bool slow : {false, true}) {
+        std::vector<std::string> args{"--chip", "esp32", "--no-wire-delay", "--erase-rate", "1M"};
+        if (slow) args.insert(args.end(), {"--fault", "slow-flash"});
+        rom_device dev(args);
+        notes_client c(dev.pty);
+        ASSERT_EQ(c.sync(), 8);
+        ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+        const auto start = std::chrono::steady_clock::now();
+        auto r = c.call(0x02, words({0x20000, 128, 0x400, 0}), 0, 10s);  // 128 KiB at 1 MiB/s: 125 ms
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        ASSERT_TRUE(r);
+        EXPECT_GE(ms, slow ? 1250.0 : 125.0);
+        EXPECT_LT(ms, slow ? 3000.0 : 600.0);
+    }
+}
+
+TEST(RomDevice, FaultNoSync) {
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "no-sync"});
+    notes_client c(dev.pty);
+    EXPECT_EQ(c.sync(3), 0);
+    EXPECT_TRUE(c.call(0x0A, words({0x40001000}), 0, 1s));  // everything else still answers
+}
+
+TEST(RomDevice, FaultBootNoiseComesBeforeTheReplies) {
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "boot-noise"});
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    const std::string noise(c.noise().begin(), c.noise().end());
+    EXPECT_NE(noise.find("boot:0x"), std::string::npos) << noise;
+    EXPECT_NE(noise.find("waiting for download"), std::string::npos);
+}
+
+TEST(RomDevice, FaultGarbageBetweenReplies) {
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "garbage"});
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0A, words({0x40001000})));
+    EXPECT_GE(c.noise().size(), 9u);
+}
+
+TEST(RomDevice, FaultStatusErrorOnBlock) {
+    rom_device dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "status-error-on-block=1"}, instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    ASSERT_TRUE(c.call(0x02, words({0x1000, 4, 0x400, 0})));
+    for (std::uint32_t seq = 0; seq < 2; ++seq) {
+        const bytes block = pattern(0x400, seq);
+        for (int attempt = 0; attempt < 3; ++attempt) {  // esptool's WRITE_BLOCK_ATTEMPTS
+            auto r = c.call(0x03, notes_client::data_packet(seq, block), notes_client::checksum(block));
+            ASSERT_TRUE(r);
+            const std::pair<int, int> expected = seq == 1 ? std::pair{1, 0x08} : std::pair{0, 0};
+            EXPECT_EQ(notes_client::status(*r), expected);
+            if (seq == 0) break;
+        }
+    }
+}
+
+TEST(RomDevice, FaultSilentAfterBlock) {
+    rom_device dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "silent-after-block=0"}, instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    ASSERT_TRUE(c.call(0x02, words({0x1000, 4, 0x400, 0})));
+    const bytes block = pattern(0x400, 3);
+    EXPECT_TRUE(c.call(0x03, notes_client::data_packet(0, block), notes_client::checksum(block)));
+    EXPECT_FALSE(c.call(0x03, notes_client::data_packet(1, block), notes_client::checksum(block), 500ms));
+    EXPECT_EQ(c.sync(2), 0);
+}
+
+// The ROM acknowledges every block; only MD5 verification (and the dump) shows the damage.
+TEST(RomDevice, FaultFlipByteIsCaughtByMd5) {
+    temp_dir dir;
+    rom_device dev(with({"--chip", "esp32c3", "--no-wire-delay", "--flash-file", dir.file("f.bin"), "--fault", "flip-byte=0x1100"},
+                        instant_flash));
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    const bytes image = read_fixture_image("bootloader_esp32c3.bin");
+    write_image(c, "esp32c3", 0x1000, image);
+    EXPECT_NE(device_md5(c, 0x1000, static_cast<std::uint32_t>(image.size())), to_hex(md5(image)));
+    dev.stop();
+    const bytes flash = slurp(dir.file("f.bin"));
+    EXPECT_EQ(flash[0x1100], static_cast<std::uint8_t>(~image[0x100]));
+}
+
+// A host may close the port and open it again (a second tool run): the device is still there.
+TEST(RomDevice, SurvivesTheHostClosingAndReopeningThePort) {
+    rom_device dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
+    {
+        notes_client c(dev.pty);
+        ASSERT_EQ(c.sync(), 8);
+        ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    }
+    std::this_thread::sleep_for(100ms);
+    {
+        notes_client c(dev.pty);
+        c.flush_input();
+        ASSERT_EQ(c.sync(), 8);
+        auto r = c.call(0x13, words({0, 0x1000, 0, 0}));  // still attached
+        ASSERT_TRUE(r);
+        EXPECT_EQ(std::string(r->data.begin(), r->data.begin() + 32), to_hex(md5(bytes(0x1000, 0xFF))));
+    }
+}
+
+TEST(RomDevice, BootAppIgnoresSyncAndPrintsItsLog) {
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--boot", "app"});
+    EXPECT_EQ(dev.ready.at("boot"), "app");
+    notes_client c(dev.pty);
+    EXPECT_EQ(c.sync(2), 0);
+    c.drain(1200ms);
+    const std::string log(c.noise().begin(), c.noise().end());
+    EXPECT_NE(log.find("app:"), std::string::npos) << log;
+}
+
+TEST(RomDevice, LoadGivesTheInitialFlash) {
+    temp_dir dir;
+    const std::string initial = dir.write("initial.bin", pattern(0x3000, 9));
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--read-rate", "0", "--load", initial});
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
+    EXPECT_EQ(device_md5(c, 0, 0x3000), to_hex(md5(pattern(0x3000, 9))));
+    auto r = c.call(0x0E, words({0x3000 - 16, 32}));  // READ_FLASH_SLOW across the end of the file
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->data.size(), 64u + 4);
+    EXPECT_EQ(r->data[16], 0xFF);
+}
+
+TEST(RomDeviceCli, HelpAndBadUsage) {
+    auto help = run_process({bin_path("otaflash-rom-device"), "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("--fault"), std::string::npos);
+    EXPECT_NE(help.out.find("silent-after-block=N"), std::string::npos);
+    const std::vector<std::vector<std::string>> bad = {
+        {"--chip", "esp31"}, {"--flash-size", "3M"}, {"--fault", "teleport"}, {"--boot", "usb"}, {"--frobnicate"},
+        {"--fault", "flip-byte=0x800000"}};
+    for (const auto& args : bad) {
+        std::vector<std::string> argv{bin_path("otaflash-rom-device")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto r = run_process(argv, quick());
+        EXPECT_EQ(r.exit_code, 2) << args[0];
+        EXPECT_NE(r.err.find("error:"), std::string::npos);
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << "one line of error, one of hint: " << r.err;
+    }
+    auto missing = run_process({bin_path("otaflash-rom-device"), "--load", "/nonexistent/flash.bin"}, quick());
+    EXPECT_EQ(missing.exit_code, 4);
+}
+
+}  // namespace
