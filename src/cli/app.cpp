@@ -80,6 +80,7 @@ int run(int argc, char** argv) {
     add_global_options(app, ctx.global);
     register_info(app, ctx);
     register_verify(app, ctx);
+    register_serial(app, ctx);
 
     try {
         app.parse(argc, argv);
