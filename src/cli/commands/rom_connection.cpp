@@ -12,14 +12,16 @@
 
 namespace otaflash::cli {
 
-CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args) {
+CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args, bool port_required) {
     const char* group = "Connection";
     CLI::Option* port =
         sub->add_option("-p,--port", args.port,
-                        "Serial port (/dev/ttyUSB0), rfc2217://HOST:PORT or socket://HOST:PORT (env OTAFLASH_PORT)")
-            ->envname("OTAFLASH_PORT")
-            ->required()
+                        port_required
+                            ? "Serial port (/dev/ttyUSB0), rfc2217://HOST:PORT or socket://HOST:PORT (env OTAFLASH_PORT)"
+                            : "Compare with the flash of the device on this port (/dev/ttyUSB0, rfc2217://HOST:PORT, "
+                              "socket://HOST:PORT)")
             ->group(group);
+    if (port_required) port->envname("OTAFLASH_PORT")->required();
     sub->add_option("-b,--baud", args.baud,
                     "Baud rate after connecting at 115200; the ESP8266 ROM stays at 115200 (env OTAFLASH_BAUD)")
         ->envname("OTAFLASH_BAUD")
@@ -71,6 +73,9 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
     }
     request.usb = before == rom::before_reset::usb_reset;
     request.connect.attempts = args.connect_attempts;
+    const std::uint32_t first = std::min<std::uint32_t>(rom::rom_initial_baud, args.baud);
+    request.connect.rates = {first};
+    if (args.baud != first) request.connect.rates.push_back(args.baud);
     request.after = args.after == "soft-reset" ? rom::after_action::soft_reset
                     : args.after == "no-reset" ? rom::after_action::no_reset
                                                : rom::after_action::hard_reset;
@@ -139,10 +144,10 @@ std::string duration_text(rom::duration d) {
 
 nlohmann::json session_json(const rom::session_report& report) {
     nlohmann::json j = {{"port", report.port}, {"chip", nullptr}, {"baud", nullptr}, {"flash_size", nullptr}};
-    if (report.link)
-        j["connect"] = {{"attempts", report.link->attempts},
-                        {"reset", report.link->reset},
-                        {"modem_lines", report.link->modem_lines}};
+    if (report.link) {
+        j["connect"] = {{"attempts", report.link->attempts}, {"reset", report.link->reset}, {"baud", report.link->baud}};
+        if (report.link->reset != "none") j["connect"]["modem_lines"] = report.link->modem_lines;
+    }
     if (report.chip) {
         j["chip"] = name(report.chip->chip->id);
         j["chip_detected_by"] = report.chip->how;

@@ -31,9 +31,11 @@ struct rom_connection_args {
     std::string flash_size;
 };
 
-// Adds -p/--port (OTAFLASH_PORT), -b/--baud (OTAFLASH_BAUD), --before, --after, --reset-sequence,
-// --connect-attempts and --flash-size to `sub`, in the "Connection" group. Returns the --port option.
-CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args);
+// Adds -p/--port, -b/--baud (OTAFLASH_BAUD), --before, --after, --reset-sequence,
+// --connect-attempts and --flash-size to `sub`, in the "Connection" group. `port_required`: the
+// command needs a port, which may come from OTAFLASH_PORT; otherwise --port is an explicit choice
+// (the environment does not turn it on). Returns the --port option.
+CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args, bool port_required);
 
 // Validates the options and fills the session part of a request (everything but the regions).
 result<void> fill_session_request(const rom_connection_args& args, const chip_info* expected_chip,

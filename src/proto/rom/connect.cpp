@@ -57,6 +57,13 @@ result<connection> connect(loader& rom, const connect_options& options) {
     const int attempts = std::max(1, options.attempts);
     for (int attempt = 0; attempt < attempts; ++attempt) {
         c.attempts = attempt + 1;
+        if (!options.rates.empty()) {
+            const std::uint32_t rate = options.rates[static_cast<std::size_t>(attempt) % options.rates.size()];
+            if (rate != p.baud()) {
+                auto set = p.set_baud(rate);
+                if (!set) return std::move(set).error();
+            }
+        }
         if (!options.strategies.empty()) {
             const reset_sequence& strategy = options.strategies[static_cast<std::size_t>(attempt) % options.strategies.size()];
             // Whatever came before the reset is not this boot's log.
@@ -76,9 +83,10 @@ result<connection> connect(loader& rom, const connect_options& options) {
             auto synced = try_sync(rom, c);
             if (!synced) return std::move(synced).error();
             if (*synced) {
+                c.baud = p.baud();
                 rom.log().write(log_level::debug,
-                                "SYNC answered on attempt " + std::to_string(c.attempts) + " (" +
-                                    std::to_string(c.sync_replies) + " replies)");
+                                "SYNC answered on attempt " + std::to_string(c.attempts) + " at " +
+                                    std::to_string(c.baud) + " baud (" + std::to_string(c.sync_replies) + " replies)");
                 if (c.sync_value == 0)
                     rom.log().write(log_level::debug, "SYNC value 0: a flasher stub, not the ROM, is answering");
                 if (options.strategies.empty()) c.reset = "none";
