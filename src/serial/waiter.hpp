@@ -42,8 +42,9 @@ public:
         if (io_.stopped()) io_.restart();
         io_.poll();  // a signal that came while nobody waited
         if (!signal_) return std::nullopt;
-        return *signal_ == SIGINT ? make_failure(errc::interrupted_sigint, "interrupted by SIGINT")
-                                  : make_failure(errc::interrupted_sigterm, "interrupted by SIGTERM");
+        const char* hint = "nothing after this point was confirmed; run the command again to finish the job";
+        return *signal_ == SIGINT ? make_failure(errc::interrupted_sigint, "interrupted by SIGINT", hint)
+                                  : make_failure(errc::interrupted_sigterm, "interrupted by SIGTERM", hint);
     }
 
     // Starts `start(handler)` and runs until it completes; at `deadline` or on a signal, `cancel()`
@@ -84,7 +85,7 @@ public:
     // An interruptible pause.
     result<void> sleep_until(rom::time_point until) {
         if (auto f = interruption()) return *f;
-        boost::asio::steady_timer t(io_);
+        boost::asio::steady_timer t(io_, until);
         run([&](auto handler) { t.async_wait([handler](const boost::system::error_code& ec) { handler(ec, 0); }); },
             [&] { t.cancel(); }, until);
         if (auto f = interruption()) return *f;

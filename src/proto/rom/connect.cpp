@@ -97,8 +97,11 @@ result<connection> connect(loader& rom, const connect_options& options) {
         }
         auto cleared = rom.discard_input();
         if (!cleared) return std::move(cleared).error();
+        // Boot logs and application output come at the first rate; what a probe at another rate
+        // reads of them is garbled and says nothing.
         boot_evidence seen = read_boot_evidence(rom.take_noise());
-        if (weight(seen.what) >= weight(best.what)) best = std::move(seen);
+        const bool first_rate = options.rates.empty() || p.baud() == options.rates.front();
+        if (first_rate && weight(seen.what) >= weight(best.what)) best = std::move(seen);
         rom.log().write(log_level::debug, "no SYNC reply in attempt " + std::to_string(c.attempts));
     }
     return no_sync_failure(best, p.name(), c.modem_lines, c.attempts);

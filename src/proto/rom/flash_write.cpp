@@ -27,17 +27,22 @@ std::string block_text(const char* kind, std::uint32_t seq, std::uint32_t blocks
 }
 
 
-// One data block, sent again while the ROM says the bytes arrived corrupted.
+// One data block, sent again when the ROM refuses it (esptool does the same): a checksum error is
+// corruption on the line, and a flash write error may be a bit that did not program yet, which
+// programming the same bytes again completes. The MD5 at the end judges the result either way.
 result<void> send_block(loader& rom, const command& cmd, duration timeout, const std::string& what, write_stats& stats) {
     for (int attempt = 1;; ++attempt) {
         auto r = rom.transact(cmd, timeout, what);
         if (!r) return std::move(r).error();
         if (!r->st.failed) return {};
-        if (r->st.error != rom_error_checksum || attempt == block_attempts)
-            return make_failure(errc::rom_error, "the ROM failed to " + what + ": " + describe_rom_error(r->st.error),
+        if (attempt == block_attempts || r->st.error == rom_error_invalid_message)
+            return make_failure(errc::rom_error,
+                                "the ROM failed to " + what + ": " + describe_rom_error(r->st.error) +
+                                    (attempt > 1 ? " (" + std::to_string(attempt) + " attempts)" : std::string{}),
                                 std::string(rom_error_hint(r->st.error)));
         ++stats.retries;
-        rom.log().write(log_level::info, "the ROM saw a checksum error in " + what.substr(6) + ": sending it again");
+        rom.log().write(log_level::warn, "the ROM refused to " + what + " (" + describe_rom_error(r->st.error) +
+                                             "): sending it again");
     }
 }
 

@@ -331,8 +331,26 @@ TEST(RomFlash, BlockErrorStopsTheWriteAndNamesTheBlock) {
     ASSERT_TRUE(out.error);
     EXPECT_EQ(out.error->code, errc::rom_error);
     EXPECT_EQ(out.error->message,
-              "the ROM failed to write block 4 of 8 (0x00020c00): 0x08 flash write error (the ROM read back different data)");
+              "the ROM failed to write block 4 of 8 (0x00020c00): 0x08 flash write error (the ROM read back different "
+              "data) (3 attempts)");
     EXPECT_TRUE(out.report.regions.empty());
+    EXPECT_EQ(std::count(dev.opcodes.begin(), dev.opcodes.end(), 0x03), 3 + 3);  // blocks 0-2, then block 3 three times
+}
+
+TEST(RomFlash, BlockRefusedOnceIsSentAgain) {
+    fake_rom dev(chip::esp32);
+    dev.fail_block = 5;
+    dev.fail_block_times = 1;
+    fake_port p(&dev);
+    log_sink& log = otaflash::null_log();
+    const bytes image = random_bytes(8192, 5);
+    flash_request req = request_for(image, 0x20000);
+    req.compress = false;
+    auto out = flash_regions(p, log, req, null_progress());
+    ASSERT_FALSE(out.error) << out.error->message;
+    EXPECT_EQ(out.report.regions[0].stats.retries, 1);
+    EXPECT_TRUE(out.report.regions[0].verified);
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), dev.flash.begin() + 0x20000));
 }
 
 TEST(RomFlash, ChecksumErrorIsRetriedThenSucceeds) {

@@ -30,7 +30,7 @@ struct write_stats {
     bool compressed = false;
     std::uint64_t sent = 0;     // payload bytes carried by data blocks (the compressed size when compressed)
     std::uint32_t blocks = 0;
-    int retries = 0;            // blocks sent again after a checksum error
+    int retries = 0;            // blocks sent again after the ROM refused them
     duration erase_time{};      // FLASH_BEGIN / FLASH_DEFL_BEGIN round trip: the ROM erases then
     duration write_time{};      // first data block sent → last block confirmed
 };
@@ -40,8 +40,7 @@ struct write_stats {
 result<write_stats> write_region(loader& rom, const chip_info& chip, const region_plan& plan, bool compress,
                                  progress_sink& progress);
 
-// Blocks that fail with a checksum error (corrupted on the line) are sent again this many times in
-// all (esptool's WRITE_BLOCK_ATTEMPTS); a flash write error is final.
+// A block the ROM refuses is sent this many times in all (esptool's WRITE_BLOCK_ATTEMPTS).
 inline constexpr int block_attempts = 3;
 
 }  // namespace otaflash::rom
