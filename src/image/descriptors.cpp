@@ -1,5 +1,7 @@
 #include "image/descriptors.hpp"
 
+#include "image/image_reader.hpp"
+
 #include <algorithm>
 
 namespace otaflash::image::detail {
@@ -8,24 +10,14 @@ namespace {
 constexpr std::size_t app_descriptor_size = 256;
 constexpr std::size_t bootloader_descriptor_size = 80;
 
-// A fixed-size C string field: up to the first NUL; control characters become '?' so that a
-// corrupt descriptor cannot drive the terminal.
-std::string fixed_string(byte_view field) {
-    auto end = std::find(field.begin(), field.end(), std::uint8_t{0});
-    std::string out(field.begin(), end);
-    for (auto& ch : out)
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = '?';
-    return out;
-}
-
 app_descriptor read_app(byte_view d) {
     app_descriptor app;
     app.secure_version = load_le32(d.data() + 0x04);
-    app.version = fixed_string(d.subspan(0x10, 32));
-    app.project_name = fixed_string(d.subspan(0x30, 32));
-    app.time = fixed_string(d.subspan(0x50, 16));
-    app.date = fixed_string(d.subspan(0x60, 16));
-    app.idf_version = fixed_string(d.subspan(0x70, 32));
+    app.version = printable_field(d.subspan(0x10, 32));
+    app.project_name = printable_field(d.subspan(0x30, 32));
+    app.time = printable_field(d.subspan(0x50, 16));
+    app.date = printable_field(d.subspan(0x60, 16));
+    app.idf_version = printable_field(d.subspan(0x70, 32));
     std::copy_n(d.data() + 0x90, app.elf_sha256.size(), app.elf_sha256.begin());
     app.min_efuse_blk_rev_full = load_le16(d.data() + 0xB0);
     app.max_efuse_blk_rev_full = load_le16(d.data() + 0xB2);
@@ -36,8 +28,8 @@ app_descriptor read_app(byte_view d) {
 bootloader_descriptor read_bootloader(byte_view d) {
     bootloader_descriptor boot;
     boot.version = load_le32(d.data() + 0x04);
-    boot.idf_version = fixed_string(d.subspan(0x08, 32));
-    boot.date_time = fixed_string(d.subspan(0x28, 24));
+    boot.idf_version = printable_field(d.subspan(0x08, 32));
+    boot.date_time = printable_field(d.subspan(0x28, 24));
     return boot;
 }
 

@@ -54,12 +54,12 @@ result<image_info> read_esp8266_v2(byte_view data) {
     const std::size_t second = irom.data_offset + irom.length;
     if (data.size() - second < common_header_size)
         return make_failure(errc::image_malformed,
-                            "second header at offset " + offset_text(second) + " is truncated: the file ends at " +
-                                offset_text(data.size()),
+                            "second header at offset " + hex_offset(second) + " is truncated: the file ends at " +
+                                hex_offset(data.size()),
                             "the file is truncated: copy or download it again");
     if (data[second] != esp_image_magic)
         return make_failure(errc::image_malformed,
-                            "second header at offset " + offset_text(second) + " starts with " +
+                            "second header at offset " + hex_offset(second) + " starts with " +
                                 hex_digits(data[second], 2) + ", expected 0xe9",
                             "the irom segment length is wrong or the file is corrupt");
     // The loader uses the second header's values (the first one only has to agree).
@@ -71,7 +71,7 @@ result<image_info> read_esp8266_v2(byte_view data) {
     if (image.segment_count == 0 || image.segment_count > max_segments)
         return make_failure(errc::image_malformed,
                             "segment count " + std::to_string(image.segment_count) + " at offset " +
-                                offset_text(second + 1) + " is out of range (1 to 16)",
+                                hex_offset(second + 1) + " is out of range (1 to 16)",
                             "the header is corrupt, or this is not an ESP image");
 
     std::uint8_t checksum = checksum_seed;
@@ -81,8 +81,8 @@ result<image_info> read_esp8266_v2(byte_view data) {
     image.checksum_computed = checksum;
     if (image.checksum_offset >= data.size() || data.size() - image.checksum_offset < 1 + crc_size)
         return make_failure(errc::image_malformed,
-                            "checksum byte and CRC-32 at offset " + offset_text(image.checksum_offset) +
-                                " are missing: the file ends at " + offset_text(data.size()),
+                            "checksum byte and CRC-32 at offset " + hex_offset(image.checksum_offset) +
+                                " are missing: the file ends at " + hex_offset(data.size()),
                             "the file is truncated: copy or download it again");
     image.checksum_stored = data[image.checksum_offset];
     crc_field crc;

@@ -13,9 +13,7 @@ namespace {
 using namespace detail;
 
 constexpr std::size_t ext_offset = common_header_size;                        // 8
-constexpr std::size_t ext_chip_id_offset = ext_offset + 4;                    // 12
 constexpr std::size_t ext_reserved_offset = ext_offset + 11;                  // 19
-constexpr std::size_t ext_hash_offset = ext_offset + 15;                      // 23
 constexpr std::size_t family_first_segment = ext_offset + extended_header_size;  // 24
 constexpr std::size_t sha256_size = 32;
 
@@ -78,8 +76,8 @@ result<image_info> read_as(byte_view data, image_format format, const chip_info&
     image.checksum_computed = checksum;
     if (image.checksum_offset >= data.size())
         return make_failure(errc::image_malformed,
-                            "checksum byte at offset " + offset_text(image.checksum_offset) +
-                                " is missing: the file ends at " + offset_text(data.size()),
+                            "checksum byte at offset " + hex_offset(image.checksum_offset) +
+                                " is missing: the file ends at " + hex_offset(data.size()),
                             "the file is truncated: copy or download it again");
     image.checksum_stored = data[image.checksum_offset];
     image.size = image.checksum_offset + 1;
@@ -87,7 +85,7 @@ result<image_info> read_as(byte_view data, image_format format, const chip_info&
     if (image.ext && image.ext->hash_appended == 1) {
         if (data.size() - image.size < sha256_size)
             return make_failure(errc::image_malformed,
-                                "SHA-256 digest at offset " + offset_text(image.size) +
+                                "SHA-256 digest at offset " + hex_offset(image.size) +
                                     " is truncated: 32 bytes expected, " + std::to_string(data.size() - image.size) +
                                     " present",
                                 "the file is truncated: copy or download it again");

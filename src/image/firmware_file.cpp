@@ -17,8 +17,7 @@ constexpr std::size_t signature_lengths[] = {256, 384, 512};
 // with 0xFF up to there.
 constexpr std::size_t merged_bootloader_offsets[] = {0x1000, 0x2000};
 
-std::string at(std::size_t offset) { return hex32(static_cast<std::uint32_t>(offset)); }
-std::string scope_of(const std::string& label, std::size_t offset) { return label + "@" + at(offset); }
+std::string scope_of(const std::string& label, std::size_t offset) { return label + "@" + hex_offset(offset); }
 
 bool all_equal(byte_view data, std::uint8_t value) {
     return std::all_of(data.begin(), data.end(), [value](std::uint8_t b) { return b == value; });
@@ -78,7 +77,7 @@ public:
             for (auto offset : merged_bootloader_offsets) {
                 if (data_.size() > offset && data_[offset] == esp_image_magic && all_equal(data_.first(offset), 0xFF)) {
                     auto boot = parse_image(data_.subspan(offset));
-                    if (!boot) return with_context(std::move(boot).error(), "bootloader at " + at(offset));
+                    if (!boot) return with_context(std::move(boot).error(), "bootloader at " + hex_offset(offset));
                     return merged(offset, std::move(*boot));
                 }
             }
@@ -107,7 +106,7 @@ private:
             file->notes.push_back(signature_note(*sig));
         } else if (end < data_.size()) {
             file->notes.push_back(std::to_string(data_.size() - end) + " bytes after the gzip stream (offset " +
-                                  at(end) + ") are not part of it");
+                                  hex_offset(end) + ") are not part of it");
         }
         return file;
     }
@@ -151,10 +150,10 @@ private:
             file_.notes.push_back(signature_note(*sig));
         } else if (end < data_.size()) {
             const auto rest = data_.subspan(end);
-            file_.notes.push_back(all_equal(rest, 0xFF) ? "padded with 0xff from " + at(end) + " to " +
+            file_.notes.push_back(all_equal(rest, 0xFF) ? "padded with 0xff from " + hex_offset(end) + " to " +
                                                               std::to_string(data_.size()) + " bytes"
                                                         : std::to_string(rest.size()) + " bytes after the image end (" +
-                                                              at(end) + ") are not part of it");
+                                                              hex_offset(end) + ") are not part of it");
         }
         chip_check();
         return std::move(file_);
@@ -167,17 +166,17 @@ private:
         check where{"bootloader_offset", scope_of("bootloader", boot_offset), c.bootloader_offset == boot_offset,
                     {}, {}, errc::image_check_failed};
         if (where.ok) {
-            where.detail = "bootloader at " + at(boot_offset) + ", where the " + std::string{c.name} + " ROM loads it";
+            where.detail = "bootloader at " + hex_offset(boot_offset) + ", where the " + std::string{c.name} + " ROM loads it";
         } else {
             where.detail = "the " + std::string{c.name} + " ROM loads the bootloader from " +
-                           at(c.bootloader_offset) + ", this file has it at " + at(boot_offset);
+                           hex_offset(c.bootloader_offset) + ", this file has it at " + hex_offset(boot_offset);
             where.hint = "merge the images again with esptool merge-bin --chip " + std::string{c.name};
         }
         add_image("bootloader", boot_offset, std::move(boot));
         file_.checks.push_back(std::move(where));
 
         if (!starts_partition_table(data_, default_partition_table_offset)) {
-            file_.notes.push_back("no partition table at " + at(default_partition_table_offset) +
+            file_.notes.push_back("no partition table at " + hex_offset(default_partition_table_offset) +
                                   ": only the bootloader was checked");
             chip_check();
             return std::move(file_);
@@ -246,7 +245,7 @@ private:
     }
 
     static std::string signature_note(const signature_info& sig) {
-        return "signed, " + std::to_string(sig.length) + "-byte signature at " + at(sig.offset) +
+        return "signed, " + std::to_string(sig.length) + "-byte signature at " + hex_offset(sig.offset) +
                " (the signature itself is not verified: that needs the device's public key)";
     }
 

@@ -2,9 +2,17 @@
 
 #include <otaflash/util/hex.hpp>
 
+#include <algorithm>
+
 namespace otaflash::image::detail {
 
-std::string offset_text(std::size_t offset) { return hex32(static_cast<std::uint32_t>(offset)); }
+std::string printable_field(byte_view field) {
+    auto end = std::find(field.begin(), field.end(), std::uint8_t{0});
+    std::string out(field.begin(), end);
+    for (auto& ch : out)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = '?';
+    return out;
+}
 
 result<std::size_t> read_segments(byte_view data, std::size_t offset, std::size_t count, const chip_info& map,
                                   std::vector<segment>& out, std::uint8_t& checksum) {
@@ -13,8 +21,8 @@ result<std::size_t> read_segments(byte_view data, std::size_t offset, std::size_
     for (std::size_t i = 0; i < count; ++i) {
         if (data.size() - offset < segment_header_size)
             return make_failure(errc::image_malformed,
-                                "segment " + std::to_string(i) + " header at offset " + offset_text(offset) +
-                                    " is truncated: the file ends at " + offset_text(data.size()),
+                                "segment " + std::to_string(i) + " header at offset " + hex_offset(offset) +
+                                    " is truncated: the file ends at " + hex_offset(data.size()),
                                 "the file is incomplete: copy or download it again");
         segment s;
         s.header_offset = offset;
@@ -24,10 +32,10 @@ result<std::size_t> read_segments(byte_view data, std::size_t offset, std::size_
         // Compared as a difference so that a length near 4 GiB cannot wrap around.
         if (s.length > data.size() - s.data_offset)
             return make_failure(errc::image_malformed,
-                                "segment " + std::to_string(i) + " at offset " + offset_text(offset) + ": length " +
+                                "segment " + std::to_string(i) + " at offset " + hex_offset(offset) + ": length " +
                                     hex32(s.length) + " runs past the end of the file (" +
                                     std::to_string(data.size() - s.data_offset) + " bytes left after offset " +
-                                    offset_text(s.data_offset) + ")",
+                                    hex_offset(s.data_offset) + ")",
                                 "the file is truncated or not an ESP image");
         if (const auto* r = find_region(map, s.load_address)) s.region = r->name;
         for (auto b : data.subspan(s.data_offset, s.length)) sum ^= b;

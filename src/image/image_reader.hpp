@@ -22,6 +22,8 @@ constexpr std::size_t checksum_offset_after(std::size_t end) noexcept { return e
 // Always true for a chip whose map is unknown (nothing can be said).
 bool addresses_fit(const image_info& image, const chip_info& c) noexcept;
 
-std::string offset_text(std::size_t offset);  // "0x00000018"
+// A fixed-size C string field (descriptor strings, partition labels): up to the first NUL, with
+// control characters turned into '?' so that a corrupt file cannot drive the terminal.
+std::string printable_field(byte_view field);
 
 }  // namespace otaflash::image::detail

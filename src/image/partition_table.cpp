@@ -1,5 +1,7 @@
 #include <otaflash/image/partition_table.hpp>
 
+#include "image/image_reader.hpp"
+
 #include <otaflash/util/hex.hpp>
 
 #include <algorithm>
@@ -14,16 +16,6 @@ constexpr std::uint32_t app_alignment = 0x10000;
 bool magic_at(byte_view data, std::size_t pos, const std::uint8_t (&magic)[2]) {
     return data[pos] == magic[0] && data[pos + 1] == magic[1];
 }
-
-std::string label_of(byte_view field) {
-    auto end = std::find(field.begin(), field.end(), std::uint8_t{0});
-    std::string out(field.begin(), end);
-    for (auto& ch : out)
-        if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7F) ch = '?';
-    return out;
-}
-
-std::string where(std::size_t offset) { return hex32(static_cast<std::uint32_t>(offset)); }
 
 }  // namespace
 
@@ -43,7 +35,7 @@ result<partition_table> parse_partition_table(byte_view data, std::size_t offset
             p.subtype = data[pos + 3];
             p.offset = load_le32(data.data() + pos + 4);
             p.size = load_le32(data.data() + pos + 8);
-            p.label = label_of(data.subspan(pos + 12, 16));
+            p.label = detail::printable_field(data.subspan(pos + 12, 16));
             p.flags = load_le32(data.data() + pos + 28);
             table.entries.push_back(std::move(p));
         } else if (magic_at(data, pos, md5_magic)) {
@@ -57,13 +49,13 @@ result<partition_table> parse_partition_table(byte_view data, std::size_t offset
         } else {
             return make_failure(errc::image_malformed,
                                 "partition table entry " + std::to_string((pos - offset) / partition_entry_size) +
-                                    " at offset " + where(pos) + " starts with " + hex_digits(data[pos], 2) + " " +
+                                    " at offset " + hex_offset(pos) + " starts with " + hex_digits(data[pos], 2) + " " +
                                     hex_digits(data[pos + 1], 2) + ", not AA 50 (entry), EB EB (MD5) or FF FF (end)",
                                 "the partition table is corrupt: regenerate it with gen_esp32part / idf.py");
         }
     }
     if (table.entries.empty())
-        return make_failure(errc::image_malformed, "partition table at offset " + where(offset) + " has no entries",
+        return make_failure(errc::image_malformed, "partition table at offset " + hex_offset(offset) + " has no entries",
                             "regenerate it with gen_esp32part / idf.py");
     return table;
 }
@@ -115,19 +107,11 @@ std::string partition_flags_text(std::uint32_t flags) {
 
 std::vector<check> check_partition_table(const partition_table& table) {
     std::vector<check> out;
-    const std::string scope = "partition_table@" + where(table.offset);
-    if (table.md5) {
-        const auto& m = *table.md5;
-        check c{"partition_table_md5", scope, m.ok(), {}, {}, errc::image_check_failed};
-        if (c.ok) {
-            c.detail = "partition table MD5 " + to_hex(m.stored) + " valid";
-        } else {
-            c.detail = "partition table MD5 mismatch at offset " + where(m.offset) + " (stored " + to_hex(m.stored) +
-                       ", computed " + to_hex(m.computed) + ")";
-            c.hint = "the partition table was edited after it was generated: regenerate it";
-        }
-        out.push_back(std::move(c));
-    }
+    const std::string scope = "partition_table@" + hex_offset(table.offset);
+    if (const auto& m = table.md5)
+        out.push_back(compare_stored("partition_table_md5", scope, "partition table MD5", m->offset, to_hex(m->stored),
+                                     to_hex(m->computed),
+                                     "the partition table was edited after it was generated: regenerate it"));
 
     check layout{"partition_layout", scope, true, {}, {}, errc::image_check_failed};
     auto fail = [&](std::string why) {

@@ -51,4 +51,11 @@ std::string hex_digits(std::uint32_t value, unsigned count) {
 
 std::string hex32(std::uint32_t value) { return hex_digits(value, 8); }
 
+std::string hex_offset(std::size_t offset) {
+    std::string out = hex32(static_cast<std::uint32_t>(offset));
+    for (std::uint64_t high = static_cast<std::uint64_t>(offset) >> 32; high != 0; high >>= 4)
+        out.insert(2, 1, digits[high & 0x0f]);
+    return out;
+}
+
 }  // namespace otaflash

@@ -7,14 +7,12 @@ namespace {
 using nlohmann::json;
 using namespace otaflash::image;
 
-std::string h32(std::size_t v) { return hex32(static_cast<std::uint32_t>(v)); }
-
 json segment_json(const segment& s, std::size_t index, std::size_t base) {
     return {{"index", index},
-            {"load_address", h32(s.load_address)},
+            {"load_address", hex_offset(s.load_address)},
             {"length", s.length},
-            {"file_offset", h32(base + s.header_offset)},  // as esptool image_info reports it
-            {"data_offset", h32(base + s.data_offset)},
+            {"file_offset", hex_offset(base + s.header_offset)},  // as esptool image_info reports it
+            {"data_offset", hex_offset(base + s.data_offset)},
             {"region", s.region}};
 }
 
@@ -54,7 +52,7 @@ json image_json(const image_info& im, std::size_t base) {
     json j = {{"format", format_name(im.format)},
               {"chip", name(im.target)},
               {"detection", im.detection},
-              {"entry", h32(im.entry)},
+              {"entry", hex_offset(im.entry)},
               {"segment_count", im.segment_count},
               {"flash_mode", flash_mode_name(im.flash_mode)},
               {"flash_size", flash_size_name(im)},
@@ -63,7 +61,7 @@ json image_json(const image_info& im, std::size_t base) {
               {"segments", std::move(segments)},
               {"irom_segment", im.irom ? segment_json(*im.irom, 0, base) : json(nullptr)},
               {"checksum",
-               {{"offset", h32(base + im.checksum_offset)},
+               {{"offset", hex_offset(base + im.checksum_offset)},
                 {"stored", hex_digits(im.checksum_stored, 2)},
                 {"computed", hex_digits(im.checksum_computed, 2)},
                 {"valid", im.checksum_ok()}}},
@@ -73,12 +71,12 @@ json image_json(const image_info& im, std::size_t base) {
               {"app_descriptor", im.app ? app_json(*im.app) : json(nullptr)},
               {"bootloader_descriptor", nullptr}};
     if (im.digest)
-        j["sha256"] = {{"offset", h32(base + im.digest->offset)},
+        j["sha256"] = {{"offset", hex_offset(base + im.digest->offset)},
                        {"stored", to_hex(im.digest->stored)},
                        {"computed", to_hex(im.digest->computed)},
                        {"valid", im.digest->ok()}};
     if (im.crc32)
-        j["crc32"] = {{"offset", h32(base + im.crc32->offset)},
+        j["crc32"] = {{"offset", hex_offset(base + im.crc32->offset)},
                       {"stored", hex32(im.crc32->stored)},
                       {"computed", hex32(im.crc32->computed)},
                       {"valid", im.crc32->ok()}};
@@ -100,9 +98,9 @@ json table_json(const partition_table& t) {
                            {"flags", p.flags},
                            {"encrypted", (p.flags & 1u) != 0},
                            {"readonly", (p.flags & 2u) != 0}});
-    json j = {{"offset", h32(t.offset)}, {"entries", std::move(entries)}, {"md5", nullptr}};
+    json j = {{"offset", hex_offset(t.offset)}, {"entries", std::move(entries)}, {"md5", nullptr}};
     if (t.md5)
-        j["md5"] = {{"offset", h32(t.md5->offset)},
+        j["md5"] = {{"offset", hex_offset(t.md5->offset)},
                     {"stored", to_hex(t.md5->stored)},
                     {"computed", to_hex(t.md5->computed)},
                     {"valid", t.md5->ok()}};
@@ -145,7 +143,7 @@ json file_json(const firmware_file& file) {
     for (const auto& e : file.images) {
         json j = e.image ? image_json(*e.image, e.offset) : json::object();
         j["label"] = e.label;
-        j["offset"] = h32(e.offset);
+        j["offset"] = hex_offset(e.offset);
         j["problem"] = e.problem.empty() ? json(nullptr) : json(e.problem);
         images.push_back(std::move(j));
     }
@@ -155,7 +153,7 @@ json file_json(const firmware_file& file) {
             {"gzip", file.gzip ? json{{"compressed_size", file.gzip->compressed_size},
                                       {"inflated_size", file.gzip->inflated_size}}
                                : json(nullptr)},
-            {"signature", file.signature ? json{{"offset", h32(file.signature->offset)},
+            {"signature", file.signature ? json{{"offset", hex_offset(file.signature->offset)},
                                                 {"length", file.signature->length},
                                                 {"verified", false}}
                                          : json(nullptr)},

@@ -1,5 +1,5 @@
 #pragma once
-// Rendering of a analysed firmware file, shared by `info` and `verify`: the JSON form of every
+// Rendering of an analysed firmware file, shared by `info` and `verify`: the JSON form of every
 // fact, and the human text of checks.
 
 #include <otaflash/image/firmware_file.hpp>

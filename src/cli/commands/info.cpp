@@ -19,8 +19,6 @@ namespace otaflash::cli {
 namespace {
 using namespace otaflash::image;
 
-std::string h32(std::size_t v) { return hex32(static_cast<std::uint32_t>(v)); }
-
 // Key/value lines with the values in one column.
 class fields {
 public:
@@ -57,11 +55,11 @@ std::string validity(bool ok) { return ok ? "valid" : "INVALID"; }
 void print_image(reporter& out, const embedded_image& e) {
     out.line("");
     if (!e.image) {
-        out.line(e.label + " at " + h32(e.offset) + ": " + e.problem);
+        out.line(e.label + " at " + hex_offset(e.offset) + ": " + e.problem);
         return;
     }
     const image_info& im = *e.image;
-    out.line(e.label + " at " + h32(e.offset) + " (" + std::string{format_name(im.format)} + " format)");
+    out.line(e.label + " at " + hex_offset(e.offset) + " (" + std::string{format_name(im.format)} + " format)");
     fields f;
     f.add("Chip", std::string{name(im.target)} + " (" + im.detection + ")");
     f.add("Entry point", hex32(im.entry));
@@ -83,7 +81,7 @@ void print_image(reporter& out, const embedded_image& e) {
     }
     f.add("Checksum", hex_digits(im.checksum_stored, 2) + " " + validity(im.checksum_ok()) +
                           (im.checksum_ok() ? "" : " (computed " + hex_digits(im.checksum_computed, 2) + ")") +
-                          " at " + h32(e.offset + im.checksum_offset));
+                          " at " + hex_offset(e.offset + im.checksum_offset));
     if (im.digest)
         f.add("SHA-256 digest", to_hex(im.digest->stored) + " " + validity(im.digest->ok()) +
                                     (im.digest->ok() ? "" : " (computed " + to_hex(im.digest->computed) + ")"));
@@ -98,10 +96,10 @@ void print_image(reporter& out, const embedded_image& e) {
     out.line("");
     std::vector<std::vector<std::string>> rows{{"Segment", "Length", "Load address", "File offset (header)", "Region"}};
     if (im.irom)
-        rows.push_back({"irom", hex32(im.irom->length), "(flash)", h32(e.offset + im.irom->header_offset), "IROM"});
+        rows.push_back({"irom", hex32(im.irom->length), "(flash)", hex_offset(e.offset + im.irom->header_offset), "IROM"});
     for (std::size_t i = 0; i < im.segments.size(); ++i) {
         const auto& s = im.segments[i];
-        rows.push_back({std::to_string(i), hex32(s.length), hex32(s.load_address), h32(e.offset + s.header_offset),
+        rows.push_back({std::to_string(i), hex32(s.length), hex32(s.load_address), hex_offset(e.offset + s.header_offset),
                         s.region.empty() ? "-" : std::string{s.region}});
     }
     print_table(out, rows, "  ");
@@ -136,7 +134,7 @@ void print_image(reporter& out, const embedded_image& e) {
 
 void print_partitions(reporter& out, const partition_table& t) {
     out.line("");
-    out.line("Partition table at " + h32(t.offset) +
+    out.line("Partition table at " + hex_offset(t.offset) +
              (t.md5 ? " (MD5 " + to_hex(t.md5->stored) + " " + validity(t.md5->ok()) + ")" : " (no MD5 entry)"));
     std::vector<std::vector<std::string>> rows{{"Label", "Type", "Subtype", "Offset", "Size", "Flags"}};
     for (const auto& p : t.entries)
@@ -173,7 +171,7 @@ int run_info(app_context& ctx, const std::string& path) {
     top.add("MD5", file_md5);
     top.add("Contents", file_summary(*file));
     if (file->signature)
-        top.add("Signature", std::to_string(file->signature->length) + " bytes at " + h32(file->signature->offset) +
+        top.add("Signature", std::to_string(file->signature->length) + " bytes at " + hex_offset(file->signature->offset) +
                                  " (not verified)");
     top.print(out);
     for (const auto& e : file->images) print_image(out, e);

@@ -442,7 +442,8 @@ TEST(Errors, SegmentLengthNotAMultipleOfFourFailsTheSegmentCheck) {
 
 TEST(Esp8266V2, ValidImageHasIromSegmentAndGoodCrc) {
     const bytes irom(100, 0x5A);
-    const bytes data = test::build_esp8266_v2(irom, {{0x40100000, bytes(64, 7)}, {0x3FFE8000, bytes(16, 9)}},
+    const bytes code{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80};
+    const bytes data = test::build_esp8266_v2(irom, {{0x40100000, code}, {0x3FFE8000, bytes{0x0F, 0, 0, 0}}},
                                               0x40100010);
     auto im = parse_image(data);
     ASSERT_TRUE(im) << im.error().message;
@@ -452,6 +453,7 @@ TEST(Esp8266V2, ValidImageHasIromSegmentAndGoodCrc) {
     EXPECT_EQ(im->irom->length, 112u);  // padded to 16
     EXPECT_EQ(im->segments.size(), 2u);
     EXPECT_EQ(im->entry, 0x40100010u);
+    EXPECT_EQ(im->checksum_computed, 0xEF ^ 0xFF ^ 0x0F);  // RAM segments only, not the irom
     EXPECT_TRUE(im->checksum_ok());
     ASSERT_TRUE(im->crc32);
     EXPECT_TRUE(im->crc32->ok()) << std::hex << im->crc32->stored << " vs " << im->crc32->computed;

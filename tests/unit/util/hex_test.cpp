@@ -37,3 +37,12 @@ TEST(Bytes, LittleEndianRoundTrip) {
     EXPECT_EQ(load_le16(out.data()), 0xabcd);
     EXPECT_EQ(load_le32(out.data() + 2), 0x12345678u);
 }
+
+TEST(Hex, OffsetsLookLikeHex32AndKeepHighDigits) {
+    EXPECT_EQ(hex_offset(0x18), "0x00000018");
+    EXPECT_EQ(hex_offset(0xFFFFFFFFu), "0xffffffff");
+    EXPECT_EQ(hex_offset(std::size_t{0x1200000034}), "0x1200000034");
+    EXPECT_EQ(hex_digits(0xE9, 2), "0xe9");
+    EXPECT_EQ(hex_digits(0x1c, 4), "0x001c");
+    EXPECT_EQ(hex_digits(0xA, 1), "0xa");
+}
