@@ -161,63 +161,70 @@ constexpr std::string_view src_exact = "technical reference manual; esptool targ
 constexpr std::string_view src_esptool_approx =
     "esptool targets MEMORY_MAP as quoted in esp-hal's linker scripts; not checked on a real image";
 
+// SPI controller register layouts A/B/C (§2.2); the base differs per chip.
+constexpr spi_flash_registers spi_layout_a(std::uint32_t base) { return {base, 0x1C, 0x20, 0x24, 0, 0, 0x40}; }
+constexpr spi_flash_registers spi_layout_b(std::uint32_t base) { return {base, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x80}; }
+constexpr spi_flash_registers spi_layout_c(std::uint32_t base) { return {base, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x58}; }
+
 // Chips with a chip_id and a ROM like the S3's; only the identity and the map differ.
 constexpr chip_info modern(chip id, std::string_view name, std::string_view display, std::uint16_t chip_id,
                            std::span<const std::uint32_t> magic, std::uint32_t bootloader_offset,
                            std::span<const flash_code> freqs, std::span<const memory_region> map,
-                           map_accuracy accuracy, std::string_view source) {
+                           map_accuracy accuracy, std::string_view source, std::uint32_t spi_base,
+                           std::uint32_t uart_clkdiv_reg = 0) {
     return chip_info{id,   name,  display, chip_id, magic, true,  bootloader_offset, esp32_sizes, freqs, 4,
                      true, true,  true,    true,    true,  20,    16,                3232,        map,   accuracy,
-                     source};
+                     source, spi_layout_c(spi_base), uart_clkdiv_reg, 1, 115200};
 }
 
-// The ROM serial-flashing extras of one row.
-constexpr chip_info with_rom(chip_info c, rom_baud_quirk quirk, std::uint32_t uart_clkdiv_reg,
-                             std::uint8_t xtal_clk_divider, bool read_flash_slow) {
+// The ROM serial-flashing extras of one row; `uart_clkdiv_reg` where the baud correction needs the
+// crystal estimate and the row does not give the register yet.
+constexpr chip_info with_rom(chip_info c, rom_baud_quirk quirk, bool read_flash_slow,
+                             std::uint32_t uart_clkdiv_reg = 0) {
     c.baud_quirk = quirk;
-    c.uart_clkdiv_reg = uart_clkdiv_reg;
-    c.xtal_clk_divider = xtal_clk_divider;
     c.rom_read_flash_slow = read_flash_slow;
+    if (uart_clkdiv_reg != 0) c.uart_clkdiv_reg = uart_clkdiv_reg;
     return c;
 }
 
 constexpr std::array<chip_info, 15> table = {{
     with_rom({chip::esp8266, "esp8266", "ESP8266", std::nullopt, magic_esp8266, false, 0x0, esp8266_sizes,
               freq_80_40_26_20, 2, false, false, false, false, false, 0, 0, 8266, map_esp8266, map_accuracy::exact,
-              src_exact},
-             rom_baud_quirk::none, 0x60000014, 2, false),
+              src_exact, spi_layout_a(0x60000200), 0x60000014, 2, 74880},
+             rom_baud_quirk::none, false),
     with_rom({chip::esp32, "esp32", "ESP32", 0, magic_esp32, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
-              true, true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact},
-             rom_baud_quirk::esp32_rc_clock, 0x3FF40014, 1, true),
-    with_rom({chip::esp32s2, "esp32s2", "ESP32-S2", 2, magic_esp32s2, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4,
-              true, true, true, true, true, 12, 16, 3232, map_esp32s2, map_accuracy::exact, src_exact},
-             rom_baud_quirk::none, 0x3F400014, 1, true),
+              true, true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact, spi_layout_b(0x3FF42000),
+              0x3FF40014, 1, 115200},
+             rom_baud_quirk::esp32_rc_clock, true),
+    {chip::esp32s2, "esp32s2", "ESP32-S2", 2, magic_esp32s2, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
+     true, true, true, true, 12, 16, 3232, map_esp32s2, map_accuracy::exact, src_exact, spi_layout_c(0x3F402000),
+     0x3F400014, 1, 115200},
     modern(chip::esp32s3, "esp32s3", "ESP32-S3", 9, magic_esp32s3, 0x0, freq_80_40_26_20, map_esp32s3,
-           map_accuracy::exact, src_exact),
+           map_accuracy::exact, src_exact, 0x60002000, 0x60000014),
     modern(chip::esp32c3, "esp32c3", "ESP32-C3", 5, magic_esp32c3, 0x0, freq_80_40_26_20, map_esp32c3,
-           map_accuracy::exact, src_exact),
+           map_accuracy::exact, src_exact, 0x60002000, 0x60000014),
     with_rom(modern(chip::esp32c2, "esp32c2", "ESP32-C2", 12, magic_esp32c2, 0x0, freq_c2, map_esp32c2,
-                    map_accuracy::exact, src_exact),
-             rom_baud_quirk::c2_26mhz_crystal, 0x60000014, 1, true),
+                    map_accuracy::exact, src_exact, 0x60002000),
+             rom_baud_quirk::c2_26mhz_crystal, true, 0x60000014),
     modern(chip::esp32c6, "esp32c6", "ESP32-C6", 13, magic_esp32c6, 0x0, freq_c6, map_esp32c6,
-           map_accuracy::approximate, src_esptool_approx),
+           map_accuracy::approximate, src_esptool_approx, 0x60003000),
     modern(chip::esp32h2, "esp32h2", "ESP32-H2", 16, magic_esp32h2, 0x0, freq_h, map_esp32h2,
-           map_accuracy::approximate, src_esptool_approx),
+           map_accuracy::approximate, src_esptool_approx, 0x60003000),
     modern(chip::esp32p4, "esp32p4", "ESP32-P4", 18, magic_esp32p4, 0x2000, freq_80_40_26_20, map_esp32p4,
-           map_accuracy::approximate, "esp-hal's ESP32-P4 linker script and the P4 TRM address layout"),
+           map_accuracy::approximate, "esp-hal's ESP32-P4 linker script and the P4 TRM address layout", 0x5008D000),
     modern(chip::esp32c61, "esp32c61", "ESP32-C61", 20, magic_esp32c61, 0x0, freq_80_40_20, map_esp32c61,
-           map_accuracy::approximate, src_esptool_approx),
+           map_accuracy::approximate, src_esptool_approx, 0x60003000),
     with_rom(modern(chip::esp32c5, "esp32c5", "ESP32-C5", 23, magic_esp32c5, 0x2000, freq_80_40_20, map_esp32c5,
-                    map_accuracy::approximate, src_esptool_approx),
-             rom_baud_quirk::c5_crystal, 0x60000014, 1, true),
+                    map_accuracy::approximate, src_esptool_approx, 0x60003000),
+             rom_baud_quirk::c5_crystal, true, 0x60000014),
     modern(chip::esp32h21, "esp32h21", "ESP32-H21", 25, {}, 0x0, freq_h, map_esp32h2, map_accuracy::approximate,
-           "assumed to match the ESP32-H2 (no public map found)"),
+           "assumed to match the ESP32-H2 (no public map found)", 0x60003000),
     modern(chip::esp32h4, "esp32h4", "ESP32-H4", 28, {}, 0x2000, freq_h, map_esp32h4, map_accuracy::approximate,
-           src_esptool_approx),
+           src_esptool_approx, 0x60099000),
     modern(chip::esp32e22, "esp32e22", "ESP32-E22", 31, {}, 0x0, freq_80_40_26_20, map_padding_only,
-           map_accuracy::unknown, "no public memory map found: segments are not named"),
+           map_accuracy::unknown, "no public memory map found: segments are not named", 0xC3003000),
     modern(chip::esp32s31, "esp32s31", "ESP32-S31", 32, {}, 0x2000, freq_80_40_20, map_esp32s31,
-           map_accuracy::approximate, "esp-hal's ESP32-S31 linker script (from ESP-IDF's memory.ld.in)"),
+           map_accuracy::approximate, "esp-hal's ESP32-S31 linker script (from ESP-IDF's memory.ld.in)", 0x20501000),
 }};
 
 constexpr bool table_is_indexed_by_enum() {

@@ -57,6 +57,13 @@ struct memory_region {
     std::string_view name;
 };
 
+// The SPI flash controller registers a host drives with READ_REG/WRITE_REG to run a flash
+// command such as RDID (§2.2): offsets from `base`; 0 = no such register on this chip.
+struct spi_flash_registers {
+    std::uint32_t base = 0;
+    std::uint16_t usr = 0, usr1 = 0, usr2 = 0, mosi_dlen = 0, miso_dlen = 0, w0 = 0;
+};
+
 enum class map_accuracy : std::uint8_t { exact, approximate, unknown };
 
 // One value of the flash size (high nibble of header byte 3) or frequency (low nibble) field.
@@ -96,11 +103,13 @@ struct chip_info {
     std::span<const memory_region> memory_map;  // ordered: the first matching region names an address
     map_accuracy map_quality;
     std::string_view map_source;
-    // ROM serial flashing: baud-rate correction, and the UART clock divider register the crystal
-    // estimate reads (§3 "Crystal estimate"), READ_FLASH_SLOW in ROM.
+    // ROM-side facts (§2.2, §3, §11), used by the emulated ROM and a host reading flash ID or crystal.
+    spi_flash_registers spi_registers{};
+    std::uint32_t uart_clkdiv_reg = 0;         // crystal estimate register (0 = not known)
+    std::uint8_t uart_clkdiv_divider = 1;      // crystal = baud * (CLKDIV & 0xFFFFF) / 1e6 / divider
+    std::uint32_t rom_boot_log_baud = 115200;  // the ROM's banner rate (ESP8266 with 26 MHz crystal: 74880)
+    // ROM serial flashing: how CHANGE_BAUDRATE must be skewed (§6); READ_FLASH_SLOW in ROM (§2).
     rom_baud_quirk baud_quirk = rom_baud_quirk::none;
-    std::uint32_t uart_clkdiv_reg = 0x60000014;
-    std::uint8_t xtal_clk_divider = 1;
     bool rom_read_flash_slow = true;
 };
 

@@ -1,10 +1,14 @@
 #include "device.hpp"
 
+#include "reset_circuit.hpp"
+#include "rfc2217.hpp"
 #include "serial_speed.hpp"
 
 #include <otaflash/io/file.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -38,7 +42,9 @@ struct device::impl {
           poll_timer(io),
           tx_timer(io),
           wake_timer(io),
-          signals(io, SIGINT, SIGTERM) {
+          reset_timer(io),
+          signals(io, SIGINT, SIGTERM),
+          acceptor(io) {
         options.initial_flash.clear();
         options.initial_flash.shrink_to_fit();
     }
@@ -64,7 +70,108 @@ struct device::impl {
         ::fcntl(master_fd, F_SETFL, ::fcntl(master_fd, F_GETFL) | O_NONBLOCK);
         master.emplace(io, master_fd);
         path = name;
+        if (options.rfc2217_port) return listen(*options.rfc2217_port);
         return {};
+    }
+
+    result<void> listen(std::uint16_t port) {
+        boost::system::error_code ec;
+        const asio::ip::tcp::endpoint local(asio::ip::make_address_v4("127.0.0.1"), port);
+        acceptor.open(local.protocol(), ec);
+        if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+        if (!ec) acceptor.bind(local, ec);
+        if (!ec) acceptor.listen(1, ec);
+        if (ec)
+            return make_failure(errc::bind_failed, "cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + ec.message(),
+                                "choose another --rfc2217 port, or 0 for any free one");
+        rfc2217_port = acceptor.local_endpoint().port();
+        return {};
+    }
+
+    void accept() {
+        acceptor.async_accept([this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+            if (ec == asio::error::operation_aborted) return;
+            if (!ec) {
+                if (client) {
+                    socket.close();  // one serial port, one client at a time
+                } else {
+                    client.emplace(std::move(socket));
+                    codec = rfc2217::server_codec(115200);
+                    client_baud = 115200;
+                    if (log.enabled(log_level::info)) log.write(log_level::info, "RFC 2217 client connected");
+                    read_client();
+                }
+            }
+            accept();
+        });
+    }
+
+    void read_client() {
+        client->async_read_some(asio::buffer(client_in), [this](const boost::system::error_code& ec, std::size_t n) {
+            if (ec) {
+                drop_client();
+                return;
+            }
+            rfc2217::output out;
+            codec.feed(byte_view(client_in.data(), n), out);
+            const auto now = clock::now();
+            for (auto& item : out.items) {
+                switch (item.what) {
+                case rfc2217::item::kind::data: model.receive(item.data, now, client_baud); break;
+                case rfc2217::item::kind::baud: client_baud = item.value; break;
+                case rfc2217::item::kind::dtr: lines_changed(reset.set_dtr(item.value != 0, now), now); break;
+                case rfc2217::item::kind::rts: lines_changed(reset.set_rts(item.value != 0, now), now); break;
+                }
+            }
+            send_client(std::move(out.reply));
+            flush();
+            read_client();
+        });
+    }
+
+    void drop_client() {
+        if (!client) return;
+        boost::system::error_code ignored;
+        client->close(ignored);
+        client.reset();
+        client_out.clear();
+        if (log.enabled(log_level::info)) log.write(log_level::info, "RFC 2217 client disconnected");
+        // Closing the port releases both lines, as a USB-serial adapter does.
+        const auto now = clock::now();
+        lines_changed(reset.set_dtr(false, now), now);
+        lines_changed(reset.set_rts(false, now), now);
+        flush();
+    }
+
+    void lines_changed(bool entered_reset, time_point now) {
+        model.set_strap(reset.strap());
+        if (entered_reset) {
+            model.hold_in_reset(now);
+            pending.clear();
+        }
+        if (const auto due = reset.boot_due()) {
+            reset_timer.expires_at(*due);
+            reset_timer.async_wait([this](const boost::system::error_code& ec) {
+                if (ec) return;
+                if (const auto mode = reset.poll(clock::now())) model.boot(clock::now(), *mode, "reset");
+                flush();
+            });
+        }
+    }
+
+    void send_client(bytes data) {
+        if (!client || data.empty()) return;
+        client_out.insert(client_out.end(), data.begin(), data.end());
+        if (client_writing) return;
+        client_writing = true;
+        client_sending = std::move(client_out);
+        client_out.clear();
+        asio::async_write(*client, asio::buffer(client_sending), [this](const boost::system::error_code& ec, std::size_t) {
+            client_writing = false;
+            client_sending.clear();
+            if (ec) return drop_client();
+            if (!client_out.empty()) send_client({});
+        });
     }
 
     void run() {
@@ -77,7 +184,8 @@ struct device::impl {
         const auto now = clock::now();
         model.start(now, options.boot);
         model.set_strap(options.boot);
-        observer.ready(path, std::nullopt);
+        observer.ready(path, rfc2217_port);
+        if (rfc2217_port) accept();
         read_available();
         flush();
         io.run();
@@ -88,11 +196,11 @@ struct device::impl {
         io.stop();
     }
 
-    std::uint32_t host_baud() {
-        termios tio{};
-        if (::tcgetattr(master->native_handle(), &tio) != 0) return 0;
-        return baud_from_speed(::cfgetospeed(&tio));
-    }
+
+    std::uint32_t host_baud() { return line_baud(master->native_handle()); }
+
+    // A rate we cannot read is taken to match: better no junk than junk for no reason.
+    static bool same_rate(std::uint32_t line, std::uint32_t sent) { return line == 0 || rom_model::rates_match(line, sent); }
 
     void wait_readable() {
         master->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
@@ -173,10 +281,13 @@ struct device::impl {
         while (!pending.empty() && pending.front().at <= now) {
             transmission t = std::move(pending.front());
             pending.pop_front();
-            if (!host_open) continue;  // like a real UART: nobody listening, the bytes are gone
-            const std::uint32_t line = host_baud();
-            if (!rom_model::rates_match(line, t.baud)) t.data = model.garble(t.data);
-            pending_write.insert(pending_write.end(), t.data.begin(), t.data.end());
+            // Like a real UART: bytes nobody listens to are gone, and a line at another rate sees junk.
+            if (host_open) {
+                const bytes data = same_rate(host_baud(), t.baud) ? t.data : model.garble(t.data);
+                pending_write.insert(pending_write.end(), data.begin(), data.end());
+            }
+            if (client)
+                send_client(rfc2217::server_codec::escape(same_rate(client_baud, t.baud) ? t.data : model.garble(t.data)));
         }
         write_some();
         arm_transmit();
@@ -224,7 +335,17 @@ struct device::impl {
     asio::steady_timer poll_timer;
     asio::steady_timer tx_timer;
     asio::steady_timer wake_timer;
+    asio::steady_timer reset_timer;
     asio::signal_set signals;
+    asio::ip::tcp::acceptor acceptor;
+    std::optional<std::uint16_t> rfc2217_port;
+    std::optional<asio::ip::tcp::socket> client;
+    rfc2217::server_codec codec;
+    std::uint32_t client_baud = 115200;
+    std::array<std::uint8_t, 4096> client_in{};
+    bytes client_out, client_sending;
+    bool client_writing = false;
+    reset_circuit reset;
 };
 
 device::device(device_options options, device_observer& observer, log_sink& log)

@@ -63,7 +63,7 @@ public:
         : chip_(chip), flash_size_(flash_size), boot_(boot) {}
 
     void ready(const std::string& pty, std::optional<std::uint16_t> rfc2217) override {
-        print_line("{\"event\":\"ready\",\"chip\":" + json_string(chip_.name) + ",\"pty\":" + json_string(pty) +
+        print_line("{\"event\":\"ready\",\"chip\":" + json_string(chip_.name()) + ",\"pty\":" + json_string(pty) +
                    ",\"rfc2217\":" + (rfc2217 ? std::to_string(*rfc2217) : "null") +
                    ",\"flash_size\":" + std::to_string(flash_size_) + ",\"boot\":" + mode_name(boot_) + "}");
     }
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     }
 
     stderr_log log(cmd.log_threshold);
-    json_events events(chip_info(cmd.device.rom.chip), cmd.device.initial_flash.size(), cmd.device.boot);
+    json_events events(emulated_chip(cmd.device.rom.chip), cmd.device.initial_flash.size(), cmd.device.boot);
     device dev(std::move(cmd.device), events, log);
     if (auto opened = dev.open(); !opened) {
         const auto& f = opened.error();

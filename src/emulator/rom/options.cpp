@@ -134,7 +134,7 @@ result<command_line> parse_options(int argc, const char* const* argv) {
         } else if (arg == "-q" || arg == "--quiet") {
             cmd.log_threshold = log_level::warn;
         } else if (arg == "--chip") {
-            auto chip = chip_from_name(v);
+            auto chip = emulated_chip_named(v);
             if (!chip) return usage("unknown chip '" + std::string(v) + "'", "use esp8266, esp32, esp32s2, esp32s3 or esp32c3");
             dev.rom.chip = *chip;
         } else if (arg == "--flash-size") {

@@ -116,10 +116,10 @@ std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset)
 
 rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
     : config_(std::move(config)),
-      chip_(chip_info(config_.chip)),
+      chip_(emulated_chip(config_.chip)),
       flash_(std::move(initial_flash)),
       log_(log),
-      rom_flash_size_(chip_.esp8266_rom ? 16u << 20 : 2u << 20),
+      rom_flash_size_(chip_.esp8266() ? 16u << 20 : 2u << 20),
       random_state_(config_.seed ? config_.seed : 1) {}
 
 rom_model::~rom_model() = default;
@@ -201,7 +201,7 @@ void rom_model::reset_loader_state() {
     noise_sent_ = false;
     baud_locked_ = false;
     rom_baud_ = 115200;
-    rom_flash_size_ = chip_.esp8266_rom ? 16u << 20 : 2u << 20;
+    rom_flash_size_ = chip_.esp8266() ? 16u << 20 : 2u << 20;
     registers_.clear();
     decoder_.reset();
     next_heartbeat_.reset();
@@ -222,7 +222,7 @@ void rom_model::boot(time_point now, boot_mode mode, std::string reason) {
     busy_until_ = std::max(busy_until_, now);
     mode_ = mode == boot_mode::download ? mode::download : mode::app;
     const auto& banner = mode == boot_mode::download ? chip_.download_banner : chip_.app_banner;
-    emit(now, bytes(banner.begin(), banner.end()), chip_.boot_log_baud);
+    emit(now, bytes(banner.begin(), banner.end()), chip_.info->rom_boot_log_baud);
     if (mode_ == mode::app) next_heartbeat_ = tx_clock_ + heartbeat_period;
     auto e = make_event(rom_event::kind::booted);
     e.mode = mode;
@@ -249,9 +249,10 @@ void rom_model::poll(time_point now) {
 
 void rom_model::receive(byte_view data, time_point now, std::uint32_t host_baud) {
     if (data.empty() || mode_ == mode::in_reset) return;
+    if (host_baud == 0) host_baud = rom_baud_;  // the driver could not read the line's rate
     // Until CHANGE_BAUDRATE the ROM follows the host's rate (UART auto-baud on SYNC's 0x55 run);
     // the ESP8266 ROM does not manage that above 115200 (§6).
-    if (mode_ == mode::download && !baud_locked_ && (!chip_.esp8266_rom || host_baud <= 115200 * 1.03))
+    if (mode_ == mode::download && !baud_locked_ && (!chip_.esp8266() || host_baud <= 115200 * 1.03))
         rom_baud_ = host_baud;
     const time_point begin = std::max(now, rx_clock_);
     rx_clock_ = begin + wire_time(data.size(), host_baud);
@@ -300,12 +301,12 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
     if (!r.send) return;
     busy_until_ = start + r.busy;
 
-    if (chip_.esp8266_rom && request->opcode != op::sync && request->opcode != op::read_reg)
+    if (chip_.esp8266() && request->opcode != op::sync && request->opcode != op::read_reg)
         r.value = next_random();  // §1.3: the ESP8266 ROM leaves junk in the value field
     bytes payload = std::move(r.payload);
     payload.push_back(r.error ? 1 : 0);
     payload.push_back(r.error);
-    if (!chip_.esp8266_rom) payload.insert(payload.end(), 2, 0);
+    payload.resize(payload.size() + chip_.status_size() - 2, 0);  // ESP32 family: two reserved zeros
     const bytes frame_out = otaflash::rom::slip::encode(otaflash::rom::encode_response(request->opcode, r.value, payload));
 
     if (request->opcode == op::sync && config_.faults.boot_noise && !noise_sent_) {
@@ -314,7 +315,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
         const bytes text = junk(20, 60, true);
         noise.insert(noise.end(), text.begin(), text.end());
         noise.push_back('\n');
-        emit(busy_until_, std::move(noise), chip_.boot_log_baud);
+        emit(busy_until_, std::move(noise), chip_.info->rom_boot_log_baud);
     }
     bytes wire;
     for (std::size_t i = 0; i < r.copies; ++i) {
@@ -356,7 +357,6 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
 }
 
 rom_model::reply rom_model::dispatch(std::uint8_t opcode, std::uint32_t checksum, byte_view data) {
-    const bool esp32_family = !chip_.esp8266_rom;
     switch (opcode) {
     case op::sync: return on_sync(data);
     case op::read_reg: return on_read_reg(data);
@@ -369,25 +369,24 @@ rom_model::reply rom_model::dispatch(std::uint8_t opcode, std::uint32_t checksum
     case op::mem_end: return on_mem_end(data);
     default: break;
     }
-    if (esp32_family) {
-        switch (opcode) {
-        case op::spi_set_params: return on_spi_set_params(data);
-        case op::spi_attach: return on_spi_attach(data);
-        case op::change_baudrate: return on_change_baudrate(data);
-        case op::flash_defl_begin: return on_flash_begin(data, true);
-        case op::flash_defl_data: return on_deflate_data(checksum, data);
-        case op::flash_defl_end: return on_flash_end(data);
-        case op::spi_flash_md5: return on_md5(data);
-        case op::read_flash_slow: return on_read_flash_slow(data);
-        default: break;
-        }
+    const auto& rom = *chip_.info;
+    switch (opcode) {
+    case op::spi_set_params: if (rom.rom_spi_attach) return on_spi_set_params(data); break;
+    case op::spi_attach: if (rom.rom_spi_attach) return on_spi_attach(data); break;
+    case op::read_flash_slow: if (rom.rom_spi_attach) return on_read_flash_slow(data); break;
+    case op::change_baudrate: if (rom.rom_change_baud) return on_change_baudrate(data); break;
+    case op::flash_defl_begin: if (rom.rom_deflate) return on_flash_begin(data, true); break;
+    case op::flash_defl_data: if (rom.rom_deflate) return on_deflate_data(checksum, data); break;
+    case op::flash_defl_end: if (rom.rom_deflate) return on_flash_end(data); break;
+    case op::spi_flash_md5: if (rom.rom_md5) return on_md5(data); break;
+    default: break;
     }
-    if (opcode == op::get_security_info && chip_.security_info_size > 0) return on_security_info(data);
+    if (opcode == op::get_security_info && chip_.info->security_info_length > 0) return on_security_info(data);
     // Not in this ROM's command set (§1.3): "invalid message", and the ROM may repeat it.
     reply r;
     r.error = error::invalid_message;
     r.copies = 2;
-    r.note = std::string("not supported by the ") + std::string(chip_.name) + " ROM";
+    r.note = std::string("not supported by the ") + std::string(chip_.name()) + " ROM";
     return r;
 }
 
@@ -439,17 +438,17 @@ rom_model::reply rom_model::on_write_reg(byte_view data) {
 }
 
 std::uint32_t rom_model::read_register(std::uint32_t address) const {
-    if (address == magic_register) return chip_.magic;
-    if (address == chip_.uart_clkdiv_reg)  // integer divider for the current rate (§3 crystal estimate)
-        return static_cast<std::uint32_t>(std::llround(double(chip_.xtal_hz) * chip_.clkdiv_scale / rom_baud_)) & 0xFFFFF;
-    if (chip_.kind == chip_kind::esp32 && address == esp32_rtc_cali_reg) return esp32_rtc_cali_value;
-    if (chip_.kind == chip_kind::esp32 && address == esp32_efuse_ck8m_reg) return esp32_efuse_ck8m_value;
+    if (address == magic_register) return chip_.info->rom_magic.front();
+    if (address == chip_.info->uart_clkdiv_reg)  // integer divider for the current rate (§3 crystal estimate)
+        return static_cast<std::uint32_t>(std::llround(double(chip_.xtal_hz) * chip_.info->uart_clkdiv_divider / rom_baud_)) & 0xFFFFF;
+    if (chip_.info->id == chip_kind::esp32 && address == esp32_rtc_cali_reg) return esp32_rtc_cali_value;
+    if (chip_.info->id == chip_kind::esp32 && address == esp32_efuse_ck8m_reg) return esp32_efuse_ck8m_value;
     auto it = registers_.find(address);
     return it == registers_.end() ? 0 : it->second;
 }
 
 void rom_model::write_register(std::uint32_t address, std::uint32_t value) {
-    const auto& spi = chip_.spi;
+    const auto& spi = chip_.info->spi_registers;
     if (address == spi.base && (value & spi_usr_bit)) {
         // A user command on the SPI flash controller (§2.2): answer RDID with a JEDEC ID whose
         // capacity byte matches the flash size; status reads give 0. The busy bit clears at once.
@@ -498,9 +497,9 @@ bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const n
 }
 
 rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
-    const std::size_t expected = chip_.flash_begin_encrypted_word ? 20 : 16;
+    const std::size_t expected = chip_.info->rom_begin_encrypt_word ? 20 : 16;
     if (data.size() != expected)
-        return wrong_size(data.size(), chip_.flash_begin_encrypted_word
+        return wrong_size(data.size(), chip_.info->rom_begin_encrypt_word
                                            ? "20 (size, blocks, block size, offset, encrypted)"
                                            : "exactly 16 (size, blocks, block size, offset)");
     const std::uint32_t erase_size = word(data, 0), blocks = word(data, 1), block_size = word(data, 2),
@@ -508,7 +507,7 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
     if (expected == 20 && word(data, 4) != 0)
         return fail(error::failed_to_act, "encrypted writes are not emulated (no flash encryption key)");
     if (blocks > 0 && block_size == 0) return fail(error::invalid_message, "block size 0");
-    if (chip_.esp8266_rom) spi_attached_ = true;  // FLASH_BEGIN attaches the flash on ESP8266 (§2.1)
+    if (chip_.esp8266()) spi_attached_ = true;  // FLASH_BEGIN attaches the flash on ESP8266 (§2.1)
     if (!spi_attached_ && (erase_size > 0 || blocks > 0))
         return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
     const std::uint64_t span = compressed ? erase_size : std::max<std::uint64_t>(erase_size, std::uint64_t{blocks} * block_size);
@@ -517,7 +516,7 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
                                               std::to_string(rom_flash_size_) + "-byte flash the ROM knows (SPI_SET_PARAMS)");
 
     sector_range erase{offset / sector_size, 0};
-    if (chip_.esp8266_rom) {
+    if (chip_.esp8266()) {
         erase = esp8266_rom_erase(erase_size, offset);
     } else if (erase_size > 0) {
         erase.count = static_cast<std::uint32_t>(ceil_div(std::uint64_t{offset} + erase_size, sector_size) - erase.first);
@@ -749,9 +748,9 @@ rom_model::reply rom_model::on_security_info(byte_view data) {
     reply r;
     append_le32(r.payload, 0);               // flags: no secure boot, no secure download mode
     r.payload.insert(r.payload.end(), 8, 0);  // flash_crypt_cnt, 7 key purposes
-    append_le32(r.payload, chip_.chip_id.value_or(0));
+    append_le32(r.payload, chip_.info->image_chip_id.value_or(0));
     append_le32(r.payload, 0);               // API / ECO version
-    r.payload.resize(chip_.security_info_size);
+    r.payload.resize(chip_.info->security_info_length);
     return r;
 }
 

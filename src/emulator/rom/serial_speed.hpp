@@ -1,12 +1,12 @@
 #pragma once
-// termios speed constants <-> baud rates in bits per second.
+// The baud rate a terminal runs at, as set by whoever opened it (a pty's master sees the slave's
+// settings), including rates set with BOTHER (termios2) such as the ESP8266's 74880.
 
 #include <cstdint>
-#include <termios.h>
 
 namespace otaflash::emulator::rom {
 
-// 0 for B0 or an unknown constant.
-std::uint32_t baud_from_speed(speed_t speed) noexcept;
+// 0 when it cannot be read.
+std::uint32_t line_baud(int fd) noexcept;
 
 }  // namespace otaflash::emulator::rom

@@ -37,7 +37,7 @@ result<std::uint32_t> rom_rate_for(loader& rom, const chip_info& chip, std::uint
     case rom_baud_quirk::c5_crystal: {
         auto clkdiv = try_read_reg(rom, chip.uart_clkdiv_reg);
         if (!clkdiv) return std::move(clkdiv).error();
-        auto crystal = *clkdiv ? crystal_mhz(rom.line().baud(), **clkdiv, chip.xtal_clk_divider) : std::nullopt;
+        auto crystal = *clkdiv ? crystal_mhz(rom.line().baud(), **clkdiv, chip.uart_clkdiv_divider) : std::nullopt;
         if (!crystal) {
             rom.log().write(log_level::debug, "crystal unknown: sending the baud rate unchanged");
             return wanted;

@@ -13,6 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <thread>
 
 using namespace otaflash;
@@ -235,8 +240,9 @@ TEST(RomDevice, WireTimeFollowsTheBaudRate) {
     std::this_thread::sleep_for(50ms);
     c.flush_input();
     EXPECT_EQ(dev.wait_event("baud")->at("baud"), 921600);
-    const double fast = timed_block(1);
-    EXPECT_GE(fast, 10.0);
+    // The quickest of three, so a busy machine's scheduling hiccup does not count.
+    const double fast = std::min({timed_block(1), timed_block(2), timed_block(3)});
+    EXPECT_GE(fast, 11.0);
     EXPECT_LT(fast, slow / 3);
 }
 
@@ -402,6 +408,152 @@ TEST(RomDeviceCli, HelpAndBadUsage) {
     }
     auto missing = run_process({bin_path("otaflash-rom-device"), "--load", "/nonexistent/flash.bin"}, quick());
     EXPECT_EQ(missing.exit_code, 4);
+}
+
+}  // namespace
+
+namespace {
+
+// A bare RFC 2217 client (the subset pyserial's rfc2217:// uses), for the reset tests.
+class rfc2217_client {
+public:
+    explicit rfc2217_client(std::uint16_t port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect failed");
+        send({0xFF, 0xFB, 44, 0xFF, 0xFD, 44});  // WILL / DO COM-PORT-OPTION
+        set_baud(115200);
+    }
+    ~rfc2217_client() { ::close(fd_); }
+
+    void set_baud(std::uint32_t baud) {
+        send({0xFF, 0xFA, 44, 1, static_cast<std::uint8_t>(baud >> 24), static_cast<std::uint8_t>(baud >> 16),
+              static_cast<std::uint8_t>(baud >> 8), static_cast<std::uint8_t>(baud), 0xFF, 0xF0});
+    }
+    void dtr(bool on) { send({0xFF, 0xFA, 44, 5, static_cast<std::uint8_t>(on ? 8 : 9), 0xFF, 0xF0}); }
+    void rts(bool on) { send({0xFF, 0xFA, 44, 5, static_cast<std::uint8_t>(on ? 11 : 12), 0xFF, 0xF0}); }
+    void write_serial(const bytes& data) {
+        bytes escaped;
+        for (auto b : data) {
+            escaped.push_back(b);
+            if (b == 0xFF) escaped.push_back(0xFF);
+        }
+        send(escaped);
+    }
+
+    // Serial data received within `time`, telnet commands removed.
+    std::string read_serial(std::chrono::milliseconds time) {
+        const auto deadline = std::chrono::steady_clock::now() + time;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+            std::uint8_t buf[4096];
+            const ssize_t n = ::read(fd_, buf, sizeof buf);
+            if (n <= 0) break;
+            for (ssize_t i = 0; i < n; ++i) feed(buf[i]);
+        }
+        return std::exchange(serial_, {});
+    }
+
+private:
+    void send(const bytes& data) { ASSERT_EQ(::write(fd_, data.data(), data.size()), static_cast<ssize_t>(data.size())); }
+    void feed(std::uint8_t b) {
+        switch (state_) {
+        case 0: if (b == 0xFF) state_ = 1; else serial_ += static_cast<char>(b); break;
+        case 1:
+            if (b == 0xFF) { serial_ += '\xFF'; state_ = 0; }
+            else if (b == 0xFA) state_ = 3;
+            else if (b >= 0xFB) state_ = 2;
+            else state_ = 0;
+            break;
+        case 2: state_ = 0; break;                       // option byte of WILL/WONT/DO/DONT
+        case 3: if (b == 0xFF) state_ = 4; break;        // inside SB
+        case 4: state_ = b == 0xF0 ? 0 : 3; break;
+        }
+    }
+    int fd_ = -1;
+    int state_ = 0;
+    std::string serial_;
+};
+
+const std::string sync_reply_wire = std::string("\xC0\x01\x08\x04\x00\x07\x07\x12\x20\x00\x00\x00\x00\xC0", 14);
+
+bytes sync_request() {
+    bytes wire{0xC0, 0x00, 0x08, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x07, 0x12, 0x20};
+    wire.insert(wire.end(), 32, 0x55);
+    wire.push_back(0xC0);
+    return wire;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+    return n;
+}
+
+// §5: over RFC 2217 the DTR/RTS lines drive EN and GPIO0 through the two-transistor circuit.
+TEST(RomDeviceRfc2217, ClassicResetEntersDownloadModeAndAnRtsPulseBootsTheApp) {
+    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--rfc2217", "0", "--boot", "app"});
+    ASSERT_TRUE(dev.ready.at("rfc2217").is_number());
+    rfc2217_client c(dev.ready.at("rfc2217").get<std::uint16_t>());
+    c.write_serial(sync_request());
+    EXPECT_EQ(count(c.read_serial(300ms), sync_reply_wire), 0u) << "the app does not answer SYNC";
+
+    // Classic reset (§5): DTR=0 RTS=1, 0.1 s, DTR=1 RTS=0, 0.05 s, DTR=0.
+    c.dtr(false);
+    c.rts(true);
+    std::this_thread::sleep_for(100ms);
+    c.dtr(true);
+    c.rts(false);
+    std::this_thread::sleep_for(50ms);
+    c.dtr(false);
+    const std::string banner = c.read_serial(300ms);
+    EXPECT_NE(banner.find("boot:0x3 (DOWNLOAD_BOOT"), std::string::npos) << banner;
+    EXPECT_NE(banner.find("waiting for download"), std::string::npos);
+    auto boot = dev.wait_event("boot");
+    ASSERT_TRUE(boot);
+    EXPECT_EQ(boot->at("mode"), "download");
+    EXPECT_EQ(boot->at("reason"), "reset");
+    c.write_serial(sync_request());
+    EXPECT_EQ(count(c.read_serial(300ms), sync_reply_wire), 8u);
+
+    // Hard reset after flashing (§5): RTS pulse with DTR released.
+    c.rts(true);
+    std::this_thread::sleep_for(100ms);
+    c.rts(false);
+    const std::string app = c.read_serial(300ms);
+    EXPECT_NE(app.find("SPI_FAST_FLASH_BOOT"), std::string::npos) << app;
+    EXPECT_EQ(dev.wait_event("boot")->at("mode"), "app");
+    c.write_serial(sync_request());
+    EXPECT_EQ(count(c.read_serial(300ms), sync_reply_wire), 0u);
+}
+
+TEST(RomDeviceRfc2217, SetBaudrateChangesTheLineRate) {
+    rom_device dev({"--chip", "esp32", "--rfc2217", "0"});
+    rfc2217_client c(dev.ready.at("rfc2217").get<std::uint16_t>());
+    c.write_serial(sync_request());
+    EXPECT_EQ(count(c.read_serial(400ms), sync_reply_wire), 8u);
+    // CHANGE_BAUDRATE(230400, 0), then the host switches its side with SET-BAUDRATE.
+    bytes change{0xC0, 0x00, 0x0F, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00};
+    append_le32(change, 230400);
+    append_le32(change, 0);
+    change.push_back(0xC0);
+    c.write_serial(change);
+    EXPECT_NE(c.read_serial(300ms).find(std::string("\xC0\x01\x0F", 3)), std::string::npos);
+    c.write_serial(sync_request());  // still at 115200: junk to the ROM
+    EXPECT_EQ(count(c.read_serial(300ms), sync_reply_wire), 0u);
+    c.set_baud(230400);
+    std::size_t replies = 0;
+    for (int attempt = 0; attempt < 3 && replies == 0; ++attempt) {
+        c.write_serial(sync_request());
+        replies = count(c.read_serial(300ms), sync_reply_wire);
+    }
+    EXPECT_EQ(replies, 8u);
 }
 
 }  // namespace

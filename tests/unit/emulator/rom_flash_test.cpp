@@ -41,12 +41,12 @@ std::string status_hex(const received& r, std::size_t len = 4) {
 // Writes `data` at `offset` as esptool does in ROM mode: 1 KiB blocks, the last padded with 0xFF.
 void write_plain(rom_harness& h, std::uint32_t offset, byte_view data, std::uint32_t erase_size) {
     const std::uint32_t blocks = static_cast<std::uint32_t>((data.size() + 0x3FF) / 0x400);
-    ASSERT_EQ(status_hex(h.flash_begin(erase_size, blocks, 0x400, offset), emu::status_size(h.model().chip())).substr(0, 4), "0000");
+    ASSERT_EQ(status_hex(h.flash_begin(erase_size, blocks, 0x400, offset), h.model().chip().status_size()).substr(0, 4), "0000");
     for (std::uint32_t seq = 0; seq < blocks; ++seq) {
         bytes block(data.begin() + seq * 0x400, data.begin() + std::min<std::size_t>(data.size(), (seq + 1) * 0x400));
         block.resize(0x400, 0xFF);
         auto r = h.send_block(0x03, seq, block);
-        ASSERT_EQ(status_hex(r, emu::status_size(h.model().chip())).substr(0, 4), "0000") << "block " << seq;
+        ASSERT_EQ(status_hex(r, h.model().chip().status_size()).substr(0, 4), "0000") << "block " << seq;
     }
 }
 

@@ -82,7 +82,7 @@ public:
     // SYNC + (on ESP32 family) SPI_ATTACH + SPI_SET_PARAMS for the whole flash.
     void connect() {
         send(0x08, sync_data());
-        if (!model_.chip().esp8266_rom) {
+        if (!model_.chip().esp8266()) {
             send(0x0D, bytes(8, 0));
             send(0x0B, words({0, static_cast<std::uint32_t>(model_.flash().size()), 0x10000, 0x1000, 0x100, 0xFFFF}));
         }
@@ -92,7 +92,7 @@ public:
     received flash_begin(std::uint32_t erase_size, std::uint32_t blocks, std::uint32_t block_size, std::uint32_t offset,
                          std::uint8_t opcode = 0x02) {
         bytes data = words({erase_size, blocks, block_size, offset});
-        if (model_.chip().flash_begin_encrypted_word) append_le32(data, 0);
+        if (model_.chip().info->rom_begin_encrypt_word) append_le32(data, 0);
         return send(opcode, data);
     }
 

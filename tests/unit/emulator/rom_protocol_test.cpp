@@ -20,7 +20,7 @@ TEST(RomProtocol, SyncRepliesEightTimesWithFourStatusBytesOnEsp32Family) {
     for (auto chip : esp32_family) {
         rom_harness h(chip);
         auto r = h.send(0x08, sync_data());
-        ASSERT_EQ(r.responses.size(), 8u) << emu::chip_info(chip).name;
+        ASSERT_EQ(r.responses.size(), 8u) << emu::emulated_chip(chip).name();
         bytes expected_frame = {0xC0, 0x01, 0x08, 0x04, 0x00, 0x07, 0x07, 0x12, 0x20, 0x00, 0x00, 0x00, 0x00, 0xC0};
         bytes expected_wire;
         for (int i = 0; i < 8; ++i) expected_wire.insert(expected_wire.end(), expected_frame.begin(), expected_frame.end());
@@ -53,14 +53,14 @@ TEST(RomProtocol, SyncWithAWrongPayloadIsAnInvalidMessage) {
 TEST(RomProtocol, ReadRegReturnsTheMagicOfEachChip) {
     const std::pair<chip_kind, std::uint32_t> magic[] = {
         {chip_kind::esp8266, 0xFFF0C101}, {chip_kind::esp32, 0x00F01D83}, {chip_kind::esp32s2, 0x000007C6},
-        {chip_kind::esp32s3, 0x00000009}, {chip_kind::esp32c3, 0x1B31506F}};
+        {chip_kind::esp32s3, 0x00000009}, {chip_kind::esp32c3, 0x6921506F}};
     for (auto [chip, value] : magic) {
         rom_harness h(chip);
         auto r = h.send(0x0A, words({0x40001000}));
         ASSERT_EQ(r.responses.size(), 1u);
         EXPECT_EQ(r.responses[0].opcode, 0x0A);
-        EXPECT_EQ(r.responses[0].value, value) << emu::chip_info(chip).name;
-        EXPECT_EQ(r.responses[0].data, bytes(emu::status_size(emu::chip_info(chip)), 0));
+        EXPECT_EQ(r.responses[0].value, value) << emu::emulated_chip(chip).name();
+        EXPECT_EQ(r.responses[0].data, bytes(emu::emulated_chip(chip).status_size(), 0));
     }
 }
 
@@ -120,9 +120,9 @@ TEST(RomProtocol, FlashBeginPayloadSizePerFamily) {
             if (size == 20) append_le32(data, 0);
             auto r = h.send(0x02, data);
             ASSERT_EQ(r.responses.size(), 1u);
-            const auto status = status_of(r.responses[0], emu::status_size(emu::chip_info(chip)));
-            if (size == good) EXPECT_EQ(status[0], 0) << emu::chip_info(chip).name << " " << size;
-            else EXPECT_EQ(to_hex(bytes(status.begin(), status.begin() + 2)), "0105") << emu::chip_info(chip).name << " " << size;
+            const auto status = status_of(r.responses[0], emu::emulated_chip(chip).status_size());
+            if (size == good) EXPECT_EQ(status[0], 0) << emu::emulated_chip(chip).name() << " " << size;
+            else EXPECT_EQ(to_hex(bytes(status.begin(), status.begin() + 2)), "0105") << emu::emulated_chip(chip).name() << " " << size;
         }
     }
 }
