@@ -11,6 +11,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#include <atomic>
 #include <cctype>
 #include <csignal>
 #include <fcntl.h>
@@ -39,7 +46,9 @@ public:
         proc_ = std::make_unique<background_process>(argv);
         auto line = proc_->read_line(10s);
         if (!line) throw std::runtime_error("the emulator did not start: " + proc_->stop().err);
-        pty = json::parse(*line).at("pty").get<std::string>();
+        const json ready = json::parse(*line);
+        pty = ready.at("pty").get<std::string>();
+        if (ready.at("rfc2217").is_number()) rfc2217 = "rfc2217://127.0.0.1:" + std::to_string(ready.at("rfc2217").get<int>());
     }
 
     // The next event named `name` on the emulator's stdout.
@@ -61,6 +70,7 @@ public:
     }
 
     std::string pty;
+    std::string rfc2217;  // with --rfc2217 0
 
 private:
     temp_dir dir_;
@@ -117,9 +127,13 @@ bool holds(const bytes& flash, std::uint32_t offset, const bytes& data) {
 
 std::string file_with(temp_dir& dir, const std::string& name, const bytes& data) { return dir.write(name, data); }
 
-std::vector<std::string> with_fault(std::vector<std::string> args, const std::string& fault) {
-    args.insert(args.end(), {"--fault", fault});
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
     return args;
+}
+
+std::vector<std::string> with_fault(std::vector<std::string> args, const std::string& fault) {
+    return with(std::move(args), {"--fault", fault});
 }
 
 }  // namespace
@@ -278,6 +292,8 @@ struct fault_case {
     int exit_code;
     std::string code;  // errc name; empty for success
 };
+void PrintTo(const fault_case& c, std::ostream* os) { *os << c.fault; }
+
 }  // namespace
 
 class SerialFault : public ::testing::TestWithParam<fault_case> {};
@@ -425,3 +441,126 @@ void interrupt_write(int signo, int expected_exit, const std::string& expected_c
 
 TEST(Serial, SigintStopsCleanlyWith130) { interrupt_write(SIGINT, 130, "interrupted_sigint"); }
 TEST(Serial, SigtermStopsCleanlyWith143) { interrupt_write(SIGTERM, 143, "interrupted_sigterm"); }
+
+// --- network ports -------------------------------------------------------------------------------
+
+TEST(Serial, Rfc2217ResetsARunningApplicationIntoTheBootloaderAndBack) {
+    device dev("esp32", with(fast_flash, {"--boot", "app", "--rfc2217", "0"}));
+    ASSERT_FALSE(dev.rfc2217.empty());
+    temp_dir dir;
+    const bytes data = firmware_like(30000);
+    auto r = run_cli({"--json", "serial", "-p", dev.rfc2217, "0x10000", file_with(dir, "app.bin", data)});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["result"]["connect"]["reset"], "unix-tight");
+    EXPECT_TRUE(doc["result"]["connect"]["modem_lines"].get<bool>());
+    EXPECT_EQ(doc["result"]["baud"], 921600);
+    EXPECT_EQ(doc["result"]["result"], "verified");
+    EXPECT_EQ(doc["result"]["after"], "hard reset (RTS)");
+    auto into_download = dev.wait_event("boot", 5s);
+    ASSERT_TRUE(into_download);
+    EXPECT_EQ((*into_download)["mode"], "download");
+    auto back = dev.wait_event("boot", 5s);
+    ASSERT_TRUE(back);
+    EXPECT_EQ((*back)["mode"], "app");
+    EXPECT_TRUE(holds(dev.dump(), 0x10000, data));
+}
+
+TEST(Serial, Rfc2217CustomResetSequenceAndNoReset) {
+    device dev("esp32c3", with(fast_flash, {"--boot", "app", "--rfc2217", "0"}));
+    // Without a reset the application keeps running: its log says so.
+    auto none = run_cli({"--json", "serial", "-p", dev.rfc2217, "--before", "no-reset", "--connect-attempts", "4",
+                         fixture_image("bootloader_esp32c3.bin")},
+                        20s);
+    EXPECT_EQ(none.exit_code, 5) << none.out << none.err;
+    EXPECT_EQ(parse_json(none)["error"]["code"], "not_in_download_mode");
+    // esptool's classic sequence, given as a string, gets it into the bootloader.
+    auto custom = run_cli({"--json", "serial", "-p", dev.rfc2217, "--reset-sequence", "D0|R1|W0.1|D1|R0|W0.05|D0",
+                           "--after", "no-reset", fixture_image("bootloader_esp32c3.bin")});
+    ASSERT_EQ(custom.exit_code, 0) << custom.out << custom.err;
+    EXPECT_EQ(parse_json(custom)["result"]["connect"]["reset"], "custom");
+    EXPECT_TRUE(holds(dev.dump(), 0x0, read_fixture_image("bootloader_esp32c3.bin")));
+}
+
+namespace {
+// A raw TCP serial server (ser2net style) in front of the emulator's pty, fixed at 115200.
+class raw_bridge {
+public:
+    explicit raw_bridge(const std::string& pty) {
+        tty_ = ::open(pty.c_str(), O_RDWR | O_NOCTTY);
+        termios t{};
+        ::tcgetattr(tty_, &t);
+        ::cfmakeraw(&t);
+        ::cfsetspeed(&t, B115200);
+        ::tcsetattr(tty_, TCSANOW, &t);
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        ::listen(listener_, 1);
+        socklen_t len = sizeof addr;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { pump(); });
+    }
+    ~raw_bridge() {
+        stop_ = true;
+        thread_.join();
+        ::close(listener_);
+        ::close(tty_);
+    }
+    int port = 0;
+
+private:
+    void pump() {
+        int client = -1;
+        std::uint8_t buf[4096];
+        while (!stop_) {
+            pollfd fds[2] = {{client < 0 ? listener_ : client, POLLIN, 0}, {tty_, POLLIN, 0}};
+            if (::poll(fds, client < 0 ? 1 : 2, 20) <= 0) continue;
+            if (client < 0) {
+                client = ::accept(listener_, nullptr, nullptr);
+                continue;
+            }
+            if (fds[0].revents & (POLLIN | POLLHUP)) {
+                const ssize_t n = ::read(client, buf, sizeof buf);
+                if (n <= 0) {
+                    ::close(client);
+                    client = -1;
+                    continue;
+                }
+                (void)!::write(tty_, buf, static_cast<std::size_t>(n));
+            }
+            if (fds[1].revents & POLLIN) {
+                const ssize_t n = ::read(tty_, buf, sizeof buf);
+                if (n > 0) (void)!::write(client, buf, static_cast<std::size_t>(n));
+            }
+        }
+        if (client >= 0) ::close(client);
+    }
+    int tty_ = -1;
+    int listener_ = -1;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+}  // namespace
+
+TEST(Serial, RawSocketPortWritesAt115200WithoutReset) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    const bytes data = pattern(6000, 11);  // 0xFF bytes included: a raw socket passes them as they are
+    {
+        raw_bridge bridge(dev.pty);
+        auto r = run_cli({"--json", "serial", "-p", "socket://127.0.0.1:" + std::to_string(bridge.port), "0x20000",
+                          file_with(dir, "d.bin", data)});
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        json doc = parse_json(r);
+        EXPECT_EQ(doc["result"]["baud"], 115200);
+        EXPECT_EQ(doc["result"]["connect"]["reset"], "none");
+        ASSERT_FALSE(doc["warnings"].empty());
+        EXPECT_NE(doc["warnings"][0].get<std::string>().find("carries bytes only"), std::string::npos);
+        EXPECT_EQ(doc["result"]["result"], "verified");
+    }
+    EXPECT_TRUE(holds(dev.dump(), 0x20000, data));
+}

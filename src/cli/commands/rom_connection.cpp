@@ -58,8 +58,10 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
     if (args.baud < 9600 || args.baud > 4'000'000)
         return make_failure(errc::usage_error, "--baud " + std::to_string(args.baud) + " is out of range",
                             "use a rate between 9600 and 4000000, e.g. 921600 or 460800");
-    request.baud = args.baud;
     const bool network = serial::kind_of(args.port) == serial::port_kind::socket;
+    // A raw socket carries bytes only: the server's serial port keeps its rate whatever the ROM is
+    // told, so the session stays at the rate it synced at.
+    request.baud = network ? std::min<std::uint32_t>(rom::rom_initial_baud, args.baud) : args.baud;
     rom::before_reset before = args.before == "usb-reset" ? rom::before_reset::usb_reset
                                : args.before == "no-reset" ? rom::before_reset::no_reset
                                                            : rom::before_reset::default_reset;
@@ -75,7 +77,7 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
     request.connect.attempts = args.connect_attempts;
     const std::uint32_t first = std::min<std::uint32_t>(rom::rom_initial_baud, args.baud);
     request.connect.rates = {first};
-    if (args.baud != first) request.connect.rates.push_back(args.baud);
+    if (request.baud != first) request.connect.rates.push_back(request.baud);
     request.after = args.after == "soft-reset" ? rom::after_action::soft_reset
                     : args.after == "no-reset" ? rom::after_action::no_reset
                                                : rom::after_action::hard_reset;
@@ -128,6 +130,13 @@ result<std::vector<rom::region_input>> read_regions(const std::vector<std::strin
         regions.push_back({offset, std::move(*data), path});
     }
     return regions;
+}
+
+void warn_about_port(reporter& out, const rom_connection_args& args) {
+    if (serial::kind_of(args.port) != serial::port_kind::socket) return;
+    out.warn(args.port + " carries bytes only: otaflash cannot reset the chip through it (put it in download mode "
+                         "yourself) and stays at " + std::to_string(std::min<std::uint32_t>(rom::rom_initial_baud, args.baud)) +
+             " baud (use rfc2217:// for both)");
 }
 
 result<std::unique_ptr<rom::port>> open_rom_port(const rom_connection_args& args) {

@@ -44,6 +44,9 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
 // "IMAGE" (written at 0x0) or "OFFSET IMAGE [OFFSET IMAGE …]": reads every file.
 result<std::vector<rom::region_input>> read_regions(const std::vector<std::string>& items);
 
+// Says what a port kind cannot do (a raw socket: no reset, no baud change), as warnings.
+void warn_about_port(reporter& out, const rom_connection_args& args);
+
 // The port as the session will use it (opened at 115200: SYNC always happens there).
 result<std::unique_ptr<rom::port>> open_rom_port(const rom_connection_args& args);
 

@@ -85,6 +85,7 @@ int run_serial(app_context& ctx, const serial_args& args) {
     request.regions = std::move(*regions);
     if (auto overlap = rom::check_layout(request.regions)) return out.fail("serial", *overlap);
 
+    warn_about_port(out, args.connection);
     auto port = open_rom_port(args.connection);
     if (!port) return out.fail("serial", port.error(), json{{"port", args.connection.port}});
     auto progress = ctx.progress();

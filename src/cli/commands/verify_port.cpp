@@ -40,6 +40,7 @@ int run_verify_port(app_context& ctx, const rom_connection_args& connection, con
     if (!regions) return out.fail("verify", regions.error());
     request.regions = std::move(*regions);
 
+    warn_about_port(out, connection);
     auto port = open_rom_port(connection);
     if (!port) return out.fail("verify", port.error(), json{{"port", connection.port}});
     auto progress = ctx.progress();
