@@ -5,8 +5,9 @@
 namespace otaflash::rom {
 namespace {
 
-// Connect, identify, switch baud, attach the flash: the same for writing and comparing.
-// `check` looks at the files once the chip is known and may refuse before the baud switch.
+// Connect, identify, switch baud, attach the flash and learn its size: the same for writing and
+// comparing. `check` looks at the files once the chip and the flash size are known and may refuse
+// before anything is erased.
 template <class Check>
 result<void> open_session(loader& rom, const session_request& request, session_report& report, progress_sink& progress,
                           Check&& check) {
@@ -21,16 +22,37 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     progress.phase_end(phase::detect, chip ? phase_outcome::ok : phase_outcome::failed);
     if (!chip) return std::move(chip).error();
     report.chip = *chip;
-
-    auto checked = check(*chip->chip);
-    if (!checked) return checked;
+    const chip_info& c = *chip->chip;
 
     auto baud = change_baud(rom, *chip, request.baud);
     if (!baud) return std::move(baud).error();
     report.baud = *baud;
     if (!baud->note.empty()) report.warnings.push_back(baud->note);
 
-    return attach_flash(rom, *chip->chip, report.flash_size);
+    auto attached = attach_flash(rom, c);
+    if (!attached) return attached;
+    std::optional<std::uint32_t> detected;
+    if (!request.flash_size) {
+        auto id = read_flash_id(rom, c);
+        if (!id) return std::move(id).error();
+        report.flash_id = *id;
+        if (*id) {
+            detected = flash_size_from_jedec(**id);
+            if (!detected)
+                report.warnings.push_back(**id == 0 || **id == 0xFFFFFF
+                                              ? "the flash chip did not answer when asked for its ID"
+                                              : "the flash chip answered with JEDEC ID " + hex_digits(**id, 6) +
+                                                    ", which names no size otaflash knows");
+        }
+    }
+    flash_size_choice flash = choose_flash_size(c, request.regions, request.flash_size, detected, report.flash_id);
+    report.flash_size = flash.size;
+    report.flash_size_source = flash.source;
+    for (auto& w : flash.warnings) report.warnings.push_back(std::move(w));
+
+    auto checked = check(c, flash);
+    if (!checked) return checked;
+    return set_flash_size(rom, c, flash.size);
 }
 
 bool md5_possible(const chip_identity& chip) {
@@ -69,14 +91,13 @@ flash_outcome flash_regions(port& line, log_sink& log, const flash_request& requ
     if (auto overlap = check_layout(request.regions)) return fail(*overlap);
 
     loader rom(line, log, request.limits);
-    auto opened = open_session(rom, request, report, progress, [&](const chip_info& chip) -> result<void> {
-        safety_report safety = check_regions(chip, request.regions, request.flash_size, request.force);
-        for (auto& w : safety.warnings) report.warnings.push_back(std::move(w));
-        report.flash_size = safety.flash_size;
-        report.flash_size_source = safety.flash_size_source;
-        if (safety.refusal) return *safety.refusal;
-        return {};
-    });
+    auto opened = open_session(rom, request, report, progress,
+                               [&](const chip_info& chip, const flash_size_choice& flash) -> result<void> {
+                                   safety_report safety = check_regions(chip, request.regions, flash, request.force);
+                                   for (auto& w : safety.warnings) report.warnings.push_back(std::move(w));
+                                   if (safety.refusal) return *safety.refusal;
+                                   return {};
+                               });
     if (!opened) return fail(std::move(opened).error());
     report.can_verify = md5_possible(*report.chip);
 
@@ -127,9 +148,12 @@ verify_outcome verify_regions(port& line, log_sink& log, const verify_request& r
     };
 
     loader rom(line, log, request.limits);
-    auto opened = open_session(rom, request, report, progress, [&](const chip_info&) -> result<void> {
-        if (md5_possible(*report.chip)) return {};
-        const chip_info& c = *report.chip->chip;
+    auto opened = open_session(rom, request, report, progress,
+                               [&](const chip_info& c, const flash_size_choice& flash) -> result<void> {
+        if (md5_possible(*report.chip)) {
+            if (auto too_large = check_fit(c, request.regions, flash)) return *too_large;
+            return {};
+        }
         if (!c.rom_md5)
             return make_failure(errc::verify_unsupported,
                                 "the " + std::string(c.display_name) +

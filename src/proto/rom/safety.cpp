@@ -77,19 +77,85 @@ std::optional<failure> check_layout(const std::vector<region_input>& regions) {
     return std::nullopt;
 }
 
-safety_report check_regions(const chip_info& chip, const std::vector<region_input>& regions,
-                            std::optional<std::uint32_t> flash_size, bool force) {
-    safety_report out;
-    if (flash_size) {
-        out.flash_size = flash_size;
-        out.flash_size_source = "--flash-size";
+namespace {
+
+// The flash size each image's header names, with the image's flash address.
+struct header_size {
+    std::uint64_t at;
+    std::uint32_t size;
+    const region_input* region;
+};
+
+std::vector<header_size> header_sizes(const chip_info& chip, const std::vector<region_input>& regions) {
+    std::vector<header_size> out;
+    for (const auto& r : regions) {
+        auto file = image::analyze_firmware(r.data);
+        if (!file || file->gzip) continue;
+        for (const auto& embedded : file->images) {
+            if (!embedded.image) continue;
+            auto label = flash_size_label(chip, embedded.image->flash_size_code);
+            if (auto size = label ? parse_flash_size(*label) : std::nullopt)
+                out.push_back({std::uint64_t{r.offset} + embedded.offset, *size, &r});
+        }
     }
+    return out;
+}
+
+}  // namespace
+
+flash_size_choice choose_flash_size(const chip_info& chip, const std::vector<region_input>& regions,
+                                    std::optional<std::uint32_t> option, std::optional<std::uint32_t> detected,
+                                    std::optional<std::uint32_t> jedec_id) {
+    flash_size_choice out;
+    const auto headers = header_sizes(chip, regions);
+    if (option) {
+        out.size = option;
+        out.source = "--flash-size";
+    } else if (detected) {
+        out.size = detected;
+        out.source = "the flash chip" + (jedec_id ? " (JEDEC ID " + hex_digits(*jedec_id, 6) + ")" : std::string{});
+    } else if (!headers.empty()) {
+        auto at_boot = std::find_if(headers.begin(), headers.end(),
+                                    [&](const header_size& h) { return h.at == chip.bootloader_offset; });
+        const header_size& h = at_boot != headers.end() ? *at_boot : headers.front();
+        out.size = h.size;
+        out.source = "the image header of " + h.region->label;
+    }
+    if (detected)
+        for (const auto& h : headers)
+            if (h.size > *detected)
+                out.warnings.push_back(h.region->label + " is built for " + size_text(h.size) + " of flash, but the chip has " +
+                                       size_text(*detected) + ": it may not boot");
+    return out;
+}
+
+std::optional<failure> check_fit(const chip_info& chip, const std::vector<region_input>& regions,
+                                 const flash_size_choice& flash) {
+    const std::uint64_t limit = flash.size ? std::min<std::uint64_t>(*flash.size, rom_flash_limit)
+                                           : (chip.rom_spi_attach ? rom_default_flash_size : rom_flash_limit);
+    for (const auto& r : regions) {
+        const std::uint64_t end = std::uint64_t{r.offset} + r.data.size();
+        if (end <= limit) continue;
+        std::string why = flash.size ? "the " + size_text(*flash.size) + " flash (size from " + flash.source + ")"
+                          : chip.rom_spi_attach ? "the 2 MiB an ESP32-family ROM assumes when the flash size is unknown"
+                                                : "the 16 MiB a ROM can address";
+        if (flash.size && *flash.size > rom_flash_limit) why = "the 16 MiB a ROM can address";
+        return make_failure(errc::image_too_large,
+                            r.label + " (" + std::to_string(r.data.size()) + " bytes at " + hex32(r.offset) +
+                                ") ends at " + hex32(static_cast<std::uint32_t>(std::min<std::uint64_t>(end, 0xFFFFFFFF))) +
+                                ", past " + why,
+                            flash.size ? "use a smaller image or another offset, or correct --flash-size"
+                                       : "give the flash size with --flash-size (e.g. 4MB)");
+    }
+    return std::nullopt;
+}
+
+safety_report check_regions(const chip_info& chip, const std::vector<region_input>& regions,
+                            const flash_size_choice& flash, bool force) {
+    safety_report out;
     const auto refuse = [&](failure f) {
         if (!out.refusal) out.refusal = std::move(f);
     };
-    std::optional<std::uint32_t> any_header_size;
-    std::string any_header_label;
-
     for (const auto& r : regions) {
         auto file = image::analyze_firmware(r.data);
         if (!file) continue;  // not firmware (a filesystem, a data partition): nothing to compare
@@ -114,21 +180,11 @@ safety_report check_regions(const chip_info& chip, const std::vector<region_inpu
             if (!c.ok)
                 out.warnings.push_back(r.label + ": " + c.name + " check failed (" + c.detail +
                                        "): the chip may refuse to boot it");
+        if (chip.id == chip::esp8266) continue;  // its applications start at the boot offset too
         for (const auto& embedded : file->images) {
             if (!embedded.image) continue;
             const image::image_info& img = *embedded.image;
             const std::uint64_t at = std::uint64_t{r.offset} + embedded.offset;
-            auto label = flash_size_label(chip, img.flash_size_code);
-            auto header_size = label ? parse_flash_size(*label) : std::nullopt;
-            if (!out.flash_size && header_size && at == chip.bootloader_offset) {
-                out.flash_size = header_size;
-                out.flash_size_source = "the image header of " + r.label;
-            }
-            if (header_size && !any_header_size) {
-                any_header_size = header_size;
-                any_header_label = r.label;
-            }
-            if (chip.id == chip::esp8266) continue;  // its applications start at the boot offset too
             if (img.app && at == chip.bootloader_offset)
                 out.warnings.push_back(r.label + " holds an application (" +
                                        (img.app->project_name.empty() ? std::string("esp_app_desc") : img.app->project_name) +
@@ -141,29 +197,7 @@ safety_report check_regions(const chip_info& chip, const std::vector<region_inpu
                                        hex32(chip.bootloader_offset));
         }
     }
-    if (!out.flash_size && any_header_size) {
-        out.flash_size = any_header_size;
-        out.flash_size_source = "the image header of " + any_header_label;
-    }
-
-    const std::uint64_t limit =
-        out.flash_size ? std::min<std::uint64_t>(*out.flash_size, rom_flash_limit)
-                       : (chip.rom_spi_attach ? rom_default_flash_size : rom_flash_limit);
-    for (const auto& r : regions) {
-        const std::uint64_t end = std::uint64_t{r.offset} + r.data.size();
-        if (end <= limit) continue;
-        std::string why = out.flash_size ? "the " + size_text(*out.flash_size) + " flash (size from " +
-                                               out.flash_size_source + ")"
-                          : chip.rom_spi_attach ? "the 2 MiB an ESP32-family ROM assumes when the flash size is unknown"
-                                                : "the 16 MiB a ROM can address";
-        if (out.flash_size && *out.flash_size > rom_flash_limit) why = "the 16 MiB a ROM can address";
-        refuse(make_failure(errc::image_too_large,
-                            r.label + " (" + std::to_string(r.data.size()) + " bytes at " + hex32(r.offset) +
-                                ") ends at " + hex32(static_cast<std::uint32_t>(std::min<std::uint64_t>(end, 0xFFFFFFFF))) +
-                                ", past " + why,
-                            out.flash_size ? "use a smaller image or another offset, or correct --flash-size"
-                                           : "give the flash size with --flash-size (e.g. 4MB)"));
-    }
+    if (auto too_large = check_fit(chip, regions, flash)) refuse(std::move(*too_large));
     return out;
 }
 

@@ -89,20 +89,20 @@ result<baud_result> change_baud(loader& rom, const chip_identity& chip, std::uin
     return out;
 }
 
-result<void> attach_flash(loader& rom, const chip_info& chip, std::optional<std::uint32_t> flash_size) {
-    if (!chip.rom_spi_attach) {
-        auto r = rom.execute(flash_begin(0, 0, rom_block_size, 0, std::nullopt), rom.limits().command,
-                             "attach the SPI flash");
-        if (!r) return std::move(r).error();
-        return {};
-    }
-    auto attached = rom.execute(spi_attach(0), rom.limits().command, "attach the SPI flash");
-    if (!attached) return std::move(attached).error();
-    if (flash_size) {
-        auto set = rom.execute(spi_set_params(*flash_size), rom.limits().command,
-                               "set the flash size to " + std::to_string(*flash_size) + " bytes");
-        if (!set) return std::move(set).error();
-    }
+result<void> attach_flash(loader& rom, const chip_info& chip) {
+    auto r = chip.rom_spi_attach
+                 ? rom.execute(spi_attach(0), rom.limits().command, "attach the SPI flash")
+                 : rom.execute(flash_begin(0, 0, rom_block_size, 0, std::nullopt), rom.limits().command,
+                               "attach the SPI flash");
+    if (!r) return std::move(r).error();
+    return {};
+}
+
+result<void> set_flash_size(loader& rom, const chip_info& chip, std::optional<std::uint32_t> flash_size) {
+    if (!chip.rom_spi_attach || !flash_size) return {};
+    auto set = rom.execute(spi_set_params(*flash_size), rom.limits().command,
+                           "set the flash size to " + std::to_string(*flash_size) + " bytes");
+    if (!set) return std::move(set).error();
     return {};
 }
 

@@ -16,6 +16,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -45,6 +46,8 @@ public:
     bool refuse_read_reg = false;                 // Secure Download Mode
     std::optional<std::uint32_t> override_magic;
     std::uint32_t begin_erase_size = 0;           // last FLASH_BEGIN's first word (for the ESP8266 quirk)
+    std::map<std::uint32_t, std::uint32_t> registers;
+    std::optional<std::uint32_t> jedec_answer;    // what RDID returns (default: a flash of this size)
 
     // Reply frames (SLIP-encoded) for one request frame.
     std::vector<bytes> handle(byte_view frame) {
@@ -64,10 +67,24 @@ public:
         }
         case rom::opcode::read_reg: {
             if (refuse_read_reg) return {fail(req->opcode, 0x05)};
-            std::uint32_t v = 0;
+            std::uint32_t v = registers[word(0)];
             if (word(0) == chip_detect_magic_reg)
                 v = override_magic ? *override_magic : (info().rom_magic.empty() ? 0xDEADBEEF : info().rom_magic[0]);
             return {reply(req->opcode, v, {})};
+        }
+        case rom::opcode::write_reg: {
+            if (refuse_read_reg) return {fail(req->opcode, 0x05)};
+            const auto& spi = info().spi_registers;
+            std::uint32_t value = word(1);
+            // A user command on the SPI controller: RDID answers with a JEDEC ID of this flash's size.
+            if (word(0) == spi.base && (value & (1u << 18)) && (registers[spi.base + spi.usr2] & 0xFF) == 0x9F) {
+                std::uint32_t capacity = 0;
+                while ((std::size_t{1} << capacity) < flash.size()) ++capacity;
+                registers[spi.base + spi.w0] = jedec_answer.value_or(0xEF | 0x40 << 8 | capacity << 16);
+                value &= ~(1u << 18);
+            }
+            registers[word(0)] = value;
+            return {reply(req->opcode, 0, {})};
         }
         case rom::opcode::get_security_info: {
             if (info().security_info_length == 0) return {fail(req->opcode, 0x05)};

@@ -1,5 +1,6 @@
 // What is refused or warned about before the ROM erases anything.
 
+#include <otaflash/proto/rom/flash_id.hpp>
 #include <otaflash/proto/rom/flash_write.hpp>
 #include <otaflash/proto/rom/safety.hpp>
 #include <otaflash/util/gzip.hpp>
@@ -37,6 +38,8 @@ bytes esp32_app_image(const std::string& project) {
     img.push_back(checksum);
     return img;
 }
+
+flash_size_choice four_mb() { return {4u << 20, "--flash-size", {}}; }
 
 bytes gzip_of(const bytes& data) {
     z_stream s{};
@@ -79,82 +82,103 @@ TEST(RomSafety, OverlappingSectorsAreRefused) {
 TEST(RomSafety, ChipMismatchRefusedUnlessForced) {
     const bytes esp32_app = test::read_fixture_image("helloworld-esp32.bin");
     std::vector<region_input> regions = {{0x10000, esp32_app, "helloworld-esp32.bin"}};
-    auto s = check_regions(info(chip::esp32c3), regions, 4u << 20, false);
+    auto s = check_regions(info(chip::esp32c3), regions, four_mb(), false);
     ASSERT_TRUE(s.refusal);
     EXPECT_EQ(s.refusal->code, errc::chip_mismatch);
     EXPECT_EQ(s.refusal->message, "helloworld-esp32.bin is built for the ESP32, but the device is an ESP32-C3");
-    auto forced = check_regions(info(chip::esp32c3), regions, 4u << 20, true);
+    auto forced = check_regions(info(chip::esp32c3), regions, four_mb(), true);
     EXPECT_FALSE(forced.refusal);
     ASSERT_FALSE(forced.warnings.empty());
-    EXPECT_FALSE(check_regions(info(chip::esp32), regions, 4u << 20, false).refusal);
+    EXPECT_FALSE(check_regions(info(chip::esp32), regions, four_mb(), false).refusal);
 }
 
 TEST(RomSafety, Esp8266ImageOnEsp32) {
     std::vector<region_input> regions = {{0x0, test::read_fixture_image("esp8266_deepsleep.bin"), "deepsleep.bin"}};
-    auto s = check_regions(info(chip::esp32), regions, 4u << 20, false);
+    auto s = check_regions(info(chip::esp32), regions, four_mb(), false);
     ASSERT_TRUE(s.refusal);
     EXPECT_EQ(s.refusal->code, errc::chip_mismatch);
-    EXPECT_FALSE(check_regions(info(chip::esp8266), regions, 4u << 20, false).refusal);
+    EXPECT_FALSE(check_regions(info(chip::esp8266), regions, four_mb(), false).refusal);
 }
 
 TEST(RomSafety, RawDataIsNotJudged) {
     std::vector<region_input> regions = {{0x300000, bytes(4096, 0x42), "fs.bin"}};
-    auto s = check_regions(info(chip::esp32), regions, 4u << 20, false);
+    auto s = check_regions(info(chip::esp32), regions, four_mb(), false);
     EXPECT_FALSE(s.refusal);
     EXPECT_TRUE(s.warnings.empty());
 }
 
 TEST(RomSafety, GzipFileIsRefused) {
     std::vector<region_input> regions = {{0x10000, gzip_of(test::read_fixture_image("helloworld-esp32.bin")), "app.bin.gz"}};
-    auto s = check_regions(info(chip::esp32), regions, 4u << 20, false);
+    auto s = check_regions(info(chip::esp32), regions, four_mb(), false);
     ASSERT_TRUE(s.refusal);
     EXPECT_NE(s.refusal->message.find("gzip-compressed"), std::string::npos);
 }
 
 TEST(RomSafety, MustFitTheFlash) {
     std::vector<region_input> regions = {{0x100000, bytes(0x100001, 0), "big.bin"}};
-    auto s = check_regions(info(chip::esp32), regions, 2u << 20, false);
-    ASSERT_TRUE(s.refusal);
-    EXPECT_EQ(s.refusal->code, errc::image_too_large);
-    EXPECT_NE(s.refusal->message.find("past the 2 MiB flash (size from --flash-size)"), std::string::npos)
-        << s.refusal->message;
-    EXPECT_FALSE(check_regions(info(chip::esp32), regions, 4u << 20, false).refusal);
+    const auto two = choose_flash_size(info(chip::esp32), regions, 2u << 20, std::nullopt);
+    auto f = check_fit(info(chip::esp32), regions, two);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->code, errc::image_too_large);
+    EXPECT_NE(f->message.find("past the 2 MiB flash (size from --flash-size)"), std::string::npos) << f->message;
+    EXPECT_FALSE(check_fit(info(chip::esp32), regions, four_mb()));
     // Forcing does not make it fit.
-    EXPECT_TRUE(check_regions(info(chip::esp32), regions, 2u << 20, true).refusal);
+    EXPECT_TRUE(check_regions(info(chip::esp32), regions, two, true).refusal);
 }
 
 TEST(RomSafety, UnknownSizeOnEsp32FamilyStopsAtTheRomDefault) {
     std::vector<region_input> regions = {{0x1F0000, bytes(0x20000, 0), "data.bin"}};
-    auto s = check_regions(info(chip::esp32), regions, std::nullopt, false);
-    ASSERT_TRUE(s.refusal);
-    EXPECT_NE(s.refusal->hint.find("--flash-size"), std::string::npos);
-    EXPECT_FALSE(s.flash_size);
+    const auto unknown = choose_flash_size(info(chip::esp32), regions, std::nullopt, std::nullopt);
+    EXPECT_FALSE(unknown.size);
+    auto f = check_fit(info(chip::esp32), regions, unknown);
+    ASSERT_TRUE(f);
+    EXPECT_NE(f->hint.find("--flash-size"), std::string::npos);
     // The ESP8266 ROM has no such default; only the 16 MiB limit.
-    EXPECT_FALSE(check_regions(info(chip::esp8266), regions, std::nullopt, false).refusal);
+    EXPECT_FALSE(check_fit(info(chip::esp8266), regions, unknown));
 }
 
-TEST(RomSafety, FlashSizeFromTheBootloaderHeader) {
-    const bytes boot = test::read_fixture_image("bootloader_esp32.bin");
+TEST(RomSafety, FlashSizeOptionThenChipThenImageHeader) {
+    const bytes boot = test::read_fixture_image("bootloader_esp32.bin");  // header says 2MB
     std::vector<region_input> regions = {{0x1000, boot, "bootloader.bin"}};
-    auto s = check_regions(info(chip::esp32), regions, std::nullopt, false);
-    ASSERT_TRUE(s.flash_size);
-    EXPECT_EQ(s.flash_size_source, "the image header of bootloader.bin");
-    EXPECT_FALSE(s.refusal);
+    auto header = choose_flash_size(info(chip::esp32), regions, std::nullopt, std::nullopt);
+    EXPECT_EQ(header.size, 2u << 20);
+    EXPECT_EQ(header.source, "the image header of bootloader.bin");
+    auto chip_says = choose_flash_size(info(chip::esp32), regions, std::nullopt, 1u << 20, 0x1440EF);
+    EXPECT_EQ(chip_says.size, 1u << 20);
+    EXPECT_EQ(chip_says.source, "the flash chip (JEDEC ID 0x1440ef)");
+    ASSERT_EQ(chip_says.warnings.size(), 1u);  // built for 2 MiB, the chip has 1 MiB
+    EXPECT_EQ(chip_says.warnings[0], "bootloader.bin is built for 2 MiB of flash, but the chip has 1 MiB: it may not boot");
+    auto option = choose_flash_size(info(chip::esp32), regions, 8u << 20, 4u << 20);
+    EXPECT_EQ(option.size, 8u << 20);
+    EXPECT_EQ(option.source, "--flash-size");
+}
+
+TEST(RomSafety, JedecCapacityCodes) {
+    EXPECT_EQ(flash_size_from_jedec(0x1640EF), 4u << 20);  // Winbond W25Q32
+    EXPECT_EQ(flash_size_from_jedec(0x1840C8), 16u << 20);
+    EXPECT_EQ(flash_size_from_jedec(0x12EF), std::nullopt);
+    EXPECT_EQ(flash_size_from_jedec(0x120000 | 0x20), 256u << 10);
+    EXPECT_EQ(flash_size_from_jedec(0x2000C2), 64u << 20);  // 0x20 = 64 MiB
+    EXPECT_EQ(flash_size_from_jedec(0x3400C2), 1u << 20);   // 0x34 = 1 MiB
+    EXPECT_EQ(flash_size_from_jedec(0x00451F), 1u << 20);   // Adesto: the size code is (id >> 8) & 0x1F: 5 = 1 MiB
+    EXPECT_EQ(flash_size_from_jedec(0x00481F), 8u << 20);
+    EXPECT_EQ(flash_size_from_jedec(0x000000), std::nullopt);
+    EXPECT_EQ(flash_size_from_jedec(0xFFFFFF), std::nullopt);
 }
 
 TEST(RomSafety, ApplicationAtTheBootloaderOffsetIsWarnedAbout) {
     const bytes app = esp32_app_image("blink");
     std::vector<region_input> at_boot = {{0x1000, app, "blink.bin"}};
-    auto s = check_regions(info(chip::esp32), at_boot, 4u << 20, false);
+    auto s = check_regions(info(chip::esp32), at_boot, four_mb(), false);
     EXPECT_FALSE(s.refusal);
     ASSERT_EQ(s.warnings.size(), 1u);
     EXPECT_EQ(s.warnings[0], "blink.bin holds an application (blink) at 0x00001000, where the ESP32 ROM expects the "
                              "second-stage bootloader: the chip will not boot it");
     std::vector<region_input> at_app = {{0x10000, app, "blink.bin"}};
-    EXPECT_TRUE(check_regions(info(chip::esp32), at_app, 4u << 20, false).warnings.empty());
+    EXPECT_TRUE(check_regions(info(chip::esp32), at_app, four_mb(), false).warnings.empty());
     // The ESP8266 keeps its applications at 0x0: no warning there.
     std::vector<region_input> e8266 = {{0x0, test::read_fixture_image("esp8266_deepsleep.bin"), "app.bin"}};
-    EXPECT_TRUE(check_regions(info(chip::esp8266), e8266, 4u << 20, false).warnings.empty());
+    EXPECT_TRUE(check_regions(info(chip::esp8266), e8266, four_mb(), false).warnings.empty());
 }
 
 TEST(RomPlan, AlignsToTheSectorAndPadsToFourBytes) {

@@ -412,6 +412,32 @@ TEST(RomFlash, NoModemLinesStartsTheApplicationThroughTheRom) {
     EXPECT_TRUE(dev.ran_application);
 }
 
+TEST(RomFlash, FlashSizeComesFromTheFlashChip) {
+    for (chip c : {chip::esp32, chip::esp8266, chip::esp32c3}) {
+        fake_rom dev(c, 8u << 20);
+        fake_port p(&dev);
+        flash_request req = request_for(random_bytes(2000, 12), 0x700000);  // past the 2 MiB a ROM assumes
+        req.flash_size.reset();
+        auto out = flash_regions(p, otaflash::null_log(), req, null_progress());
+        ASSERT_FALSE(out.error) << name(c) << ": " << out.error->message;
+        EXPECT_EQ(out.report.flash_size, 8u << 20);
+        EXPECT_EQ(out.report.flash_size_source, "the flash chip (JEDEC ID 0x1740ef)");
+        // ESP32-family ROMs were told the size before the write (SPI_SET_PARAMS), the ESP8266 was not.
+        EXPECT_EQ(std::count(dev.opcodes.begin(), dev.opcodes.end(), 0x0B), info(c).rom_spi_attach ? 1 : 0);
+    }
+    // A flash that does not answer: the size is unknown, and a write past 2 MiB is refused.
+    fake_rom dev(chip::esp32, 8u << 20);
+    dev.jedec_answer = 0xFFFFFF;
+    fake_port p(&dev);
+    flash_request req = request_for(random_bytes(2000, 12), 0x700000);
+    req.flash_size.reset();
+    auto out = flash_regions(p, otaflash::null_log(), req, null_progress());
+    ASSERT_TRUE(out.error);
+    EXPECT_EQ(out.error->code, errc::image_too_large);
+    ASSERT_FALSE(out.report.warnings.empty());
+    EXPECT_EQ(out.report.warnings[0], "the flash chip did not answer when asked for its ID");
+}
+
 // Boost.MySQL-style: fail the port at every step of a good run; each must end in a failure (never
 // in a report of success), with the injected code, and without the clock running away.
 TEST(RomFlash, FailureInjectedAtEveryStep) {

@@ -10,6 +10,7 @@
 #include <otaflash/progress.hpp>
 #include <otaflash/proto/rom/connect.hpp>
 #include <otaflash/proto/rom/detect.hpp>
+#include <otaflash/proto/rom/flash_id.hpp>
 #include <otaflash/proto/rom/flash_read.hpp>
 #include <otaflash/proto/rom/flash_write.hpp>
 #include <otaflash/proto/rom/safety.hpp>
@@ -22,6 +23,7 @@
 namespace otaflash::rom {
 
 struct session_request {
+    std::vector<region_input> regions;         // the files and where they go
     const chip_info* expected_chip = nullptr;  // --chip; nullptr: whatever answers
     std::uint32_t baud = 921600;               // after SYNC at 115200
     connect_options connect;
@@ -37,6 +39,7 @@ struct session_report {
     std::optional<connection> link;
     std::optional<chip_identity> chip;
     std::optional<baud_result> baud;
+    std::optional<std::uint32_t> flash_id;  // JEDEC ID, when the flash chip told it
     std::optional<std::uint32_t> flash_size;
     std::string flash_size_source;
     std::vector<std::string> warnings;
@@ -44,7 +47,6 @@ struct session_report {
 };
 
 struct flash_request : session_request {
-    std::vector<region_input> regions;
     bool compress = true;  // where the ROM inflates (ESP32 family)
     bool force = false;    // write images built for another chip
 };
@@ -72,9 +74,7 @@ struct flash_outcome {
 
 flash_outcome flash_regions(port& line, log_sink& log, const flash_request& request, progress_sink& progress);
 
-struct verify_request : session_request {
-    std::vector<region_input> regions;
-};
+struct verify_request : session_request {};
 
 struct compared_region {
     std::string label;

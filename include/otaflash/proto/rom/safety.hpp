@@ -31,17 +31,34 @@ inline constexpr std::uint64_t rom_flash_limit = 16u << 20;
 // What an ESP32-family ROM assumes until SPI_SET_PARAMS says otherwise.
 inline constexpr std::uint32_t rom_default_flash_size = 2u << 20;
 
-struct safety_report {
-    std::optional<failure> refusal;      // the first reason not to write at all
+// The flash size a session works with, and where it came from.
+struct flash_size_choice {
+    std::optional<std::uint32_t> size;
+    std::string source;  // "--flash-size", "the flash chip (JEDEC ID 0x1640ef)", "the image header of …"
     std::vector<std::string> warnings;
-    std::optional<std::uint32_t> flash_size;  // the size the session tells the ROM, when known
-    std::string flash_size_source;            // "--flash-size", "header of bootloader.bin", …
 };
 
-// `flash_size` is --flash-size when given; otherwise the size comes from the flash-size field of
-// the image at the chip's bootloader offset (what that firmware was built for), else it is unknown.
-// `force` turns a chip mismatch into a warning; nothing turns "does not fit" into one.
+// --flash-size when given; else what the flash chip reports (`detected`, from its JEDEC ID); else
+// the flash-size field of the image at the chip's boot offset, else of any image (what the firmware
+// was built for); else unknown. Warns when an image is built for more flash than the chip has.
+flash_size_choice choose_flash_size(const chip_info& chip, const std::vector<region_input>& regions,
+                                    std::optional<std::uint32_t> option, std::optional<std::uint32_t> detected,
+                                    std::optional<std::uint32_t> jedec_id = std::nullopt);
+
+// Every region must end inside the flash: the size chosen, the 2 MiB an ESP32-family ROM assumes
+// when it is unknown, and never past the 16 MiB a ROM addresses. Nothing overrides this.
+std::optional<failure> check_fit(const chip_info& chip, const std::vector<region_input>& regions,
+                                 const flash_size_choice& flash);
+
+struct safety_report {
+    std::optional<failure> refusal;  // the first reason not to write at all
+    std::vector<std::string> warnings;
+};
+
+// Images built for another chip (or gzip-compressed files) are refused unless `force`, which
+// turns them into warnings; images at an offset their chip does not boot them from are warned
+// about; check_fit decides the rest.
 safety_report check_regions(const chip_info& chip, const std::vector<region_input>& regions,
-                            std::optional<std::uint32_t> flash_size, bool force);
+                            const flash_size_choice& flash, bool force);
 
 }  // namespace otaflash::rom

@@ -24,9 +24,13 @@ struct baud_result {
 // and `note` says so.
 result<baud_result> change_baud(loader& rom, const chip_identity& chip, std::uint32_t wanted);
 
-// SPI_ATTACH (+ SPI_SET_PARAMS with the flash size when known) on ESP32-family ROMs;
-// FLASH_BEGIN(0, 0) on the ESP8266 ROM, which attaches the flash that way.
-result<void> attach_flash(loader& rom, const chip_info& chip, std::optional<std::uint32_t> flash_size);
+// SPI_ATTACH on ESP32-family ROMs; FLASH_BEGIN(0, 0) on the ESP8266 ROM, which attaches the
+// flash that way.
+result<void> attach_flash(loader& rom, const chip_info& chip);
+
+// SPI_SET_PARAMS with the flash size (ESP32-family ROMs assume 2 MiB until told); nothing on the
+// ESP8266 ROM, which has no such command, or when the size is unknown.
+result<void> set_flash_size(loader& rom, const chip_info& chip, std::optional<std::uint32_t> flash_size);
 
 enum class after_action {
     hard_reset,  // pulse EN through RTS; without modem lines, ask the ROM to run the application
