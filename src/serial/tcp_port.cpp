@@ -8,7 +8,6 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 
 #include <array>
 #include <deque>
@@ -169,22 +168,16 @@ public:
                 pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
                 return n;
             }
-            if (auto f = waiter_.interruption()) return *f;
             std::array<std::uint8_t, 4096> buffer;
-            auto r = waiter_.run([&](auto handler) { socket_.async_read_some(asio::buffer(buffer), handler); },
-                                 [&] {
-                                     boost::system::error_code ignored;
-                                     socket_.cancel(ignored);
-                                 },
-                                 deadline);
-            if (auto f = waiter_.interruption()) return *f;
-            if (r.timed_out || r.ec == asio::error::operation_aborted) {
-                if (r.bytes == 0) return std::size_t{0};
-            } else if (r.ec) {
-                return make_failure(errc::connection_lost, spec_ + " closed the connection (" + r.ec.message() + ")",
+            auto r = waiter_.read_some(socket_, buffer, deadline);
+            if (!r) return std::move(r).error();
+            if (r->timed_out || r->ec == asio::error::operation_aborted) {
+                if (r->bytes == 0) return std::size_t{0};
+            } else if (r->ec) {
+                return make_failure(errc::connection_lost, spec_ + " closed the connection (" + r->ec.message() + ")",
                                     "the serial server went away: check it and run again");
             }
-            const byte_view got(buffer.data(), r.bytes);
+            const byte_view got(buffer.data(), r->bytes);
             if (!rfc2217_) {
                 pending_.insert(pending_.end(), got.begin(), got.end());
                 continue;
@@ -253,20 +246,13 @@ public:
 
 private:
     result<void> send_raw(byte_view data, rom::time_point deadline) {
-        if (auto f = waiter_.interruption()) return *f;
-        auto r = waiter_.run(
-            [&](auto handler) { asio::async_write(socket_, asio::buffer(data.data(), data.size()), handler); },
-            [&] {
-                boost::system::error_code ignored;
-                socket_.cancel(ignored);
-            },
-            deadline);
-        if (auto f = waiter_.interruption()) return *f;
-        if (r.timed_out)
+        auto r = waiter_.write_all(socket_, data, deadline);
+        if (!r) return std::move(r).error();
+        if (r->timed_out)
             return make_failure(errc::connection_lost, "could not send to " + spec_ + " in time",
                                 "the serial server does not read: check it");
-        if (r.ec)
-            return make_failure(errc::connection_lost, "sending to " + spec_ + " failed: " + r.ec.message(),
+        if (r->ec)
+            return make_failure(errc::connection_lost, "sending to " + spec_ + " failed: " + r->ec.message(),
                                 "the serial server went away: check it and run again");
         return {};
     }

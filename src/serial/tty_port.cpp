@@ -6,7 +6,6 @@
 #include "serial/waiter.hpp"
 
 #include <boost/asio/serial_port.hpp>
-#include <boost/asio/write.hpp>
 
 #include <linux/serial.h>
 #include <sys/file.h>
@@ -137,34 +136,21 @@ public:
     rom::time_point now() override { return rom::clock::now(); }
 
     result<void> write(byte_view data, rom::time_point deadline) override {
-        if (auto f = waiter_.interruption()) return *f;
-        auto r = waiter_.run(
-            [&](auto handler) { asio::async_write(port_, asio::buffer(data.data(), data.size()), handler); },
-            [&] {
-                boost::system::error_code ignored;
-                port_.cancel(ignored);
-            },
-            deadline);
-        if (auto f = waiter_.interruption()) return *f;
-        if (r.timed_out)
+        auto r = waiter_.write_all(port_, data, deadline);
+        if (!r) return std::move(r).error();
+        if (r->timed_out)
             return make_failure(errc::connection_lost, "could not send to " + path_ + ": the port did not take the bytes in time",
                                 "hardware flow control or a stuck adapter: check the cable and the adapter");
-        if (r.ec) return io_failure(path_, r.ec, "sending");
+        if (r->ec) return io_failure(path_, r->ec, "sending");
         return {};
     }
 
     result<std::size_t> read(std::span<std::uint8_t> into, rom::time_point deadline) override {
-        if (auto f = waiter_.interruption()) return *f;
-        auto r = waiter_.run([&](auto handler) { port_.async_read_some(asio::buffer(into.data(), into.size()), handler); },
-                             [&] {
-                                 boost::system::error_code ignored;
-                                 port_.cancel(ignored);
-                             },
-                             deadline);
-        if (auto f = waiter_.interruption()) return *f;
-        if (r.timed_out || r.ec == asio::error::operation_aborted) return r.bytes;
-        if (r.ec) return io_failure(path_, r.ec, "receiving");
-        return r.bytes;
+        auto r = waiter_.read_some(port_, into, deadline);
+        if (!r) return std::move(r).error();
+        if (r->timed_out || r->ec == asio::error::operation_aborted) return r->bytes;
+        if (r->ec) return io_failure(path_, r->ec, "receiving");
+        return r->bytes;
     }
 
     void discard_input() override { ::tcflush(port_.native_handle(), TCIFLUSH); }

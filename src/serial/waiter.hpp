@@ -9,11 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <csignal>
-#include <functional>
 #include <optional>
+#include <span>
 
 namespace otaflash::serial::detail {
 
@@ -82,6 +83,20 @@ public:
         return out;
     }
 
+    // All of `data` onto `stream` (a serial port or a socket) by `deadline`.
+    template <class Stream>
+    result<wait_result> write_all(Stream& stream, byte_view data, rom::time_point deadline) {
+        return guarded([&](auto handler) { boost::asio::async_write(stream, boost::asio::buffer(data.data(), data.size()), handler); },
+                       stream, deadline);
+    }
+
+    // What `stream` has, waiting for at least one byte until `deadline`.
+    template <class Stream>
+    result<wait_result> read_some(Stream& stream, std::span<std::uint8_t> into, rom::time_point deadline) {
+        return guarded([&](auto handler) { stream.async_read_some(boost::asio::buffer(into.data(), into.size()), handler); },
+                       stream, deadline);
+    }
+
     // An interruptible pause.
     result<void> sleep_until(rom::time_point until) {
         if (auto f = interruption()) return *f;
@@ -93,6 +108,21 @@ public:
     }
 
 private:
+    // `start` under the deadline, cancelling `stream` to end it early; a signal before or during
+    // the wait is the failure.
+    template <class Start, class Stream>
+    result<wait_result> guarded(Start&& start, Stream& stream, rom::time_point deadline) {
+        if (auto f = interruption()) return *f;
+        auto r = run(std::forward<Start>(start),
+                     [&] {
+                         boost::system::error_code ignored;
+                         stream.cancel(ignored);
+                     },
+                     deadline);
+        if (auto f = interruption()) return *f;
+        return r;
+    }
+
     boost::asio::io_context io_{1};
     boost::asio::steady_timer timer_;
     boost::asio::signal_set signals_;

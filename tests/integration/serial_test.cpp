@@ -99,15 +99,6 @@ json parse_json(const process_result& r) {
     }
 }
 
-bytes pattern(std::size_t n, std::uint32_t seed) {
-    bytes out(n);
-    for (auto& b : out) {
-        seed = seed * 1103515245u + 12345u;
-        b = static_cast<std::uint8_t>(seed >> 16);
-    }
-    return out;
-}
-
 // Compresses like firmware does (repeated instruction-like words), about 2:1.
 bytes firmware_like(std::size_t n) {
     bytes out;
@@ -144,11 +135,11 @@ class SerialFamily : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SerialFamily, WritesTwoRegionsAtFullSpeedVerifiedAndByteExact) {
     const std::string chip = GetParam();
-    const bytes before = pattern(4u << 20, 1);  // a flash full of old data: erasing must be exact
+    const bytes before = random_bytes(4u << 20, 1);  // a flash full of old data: erasing must be exact
     device dev(chip, fast_flash, &before);
     temp_dir dir;
     const bytes a = firmware_like(40000);   // compresses: goes through FLASH_DEFL_*
-    const bytes b = pattern(9000, 2);       // does not: plain FLASH_DATA
+    const bytes b = random_bytes(9000, 2);       // does not: plain FLASH_DATA
     auto r = run_cli({"--json", "serial", "-p", dev.pty, "--flash-size", "4MB", "0x10000", file_with(dir, "a.bin", a),
                        "0x30000", file_with(dir, "b.bin", b)});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -176,12 +167,12 @@ TEST_P(SerialFamily, WritesTwoRegionsAtFullSpeedVerifiedAndByteExact) {
 INSTANTIATE_TEST_SUITE_P(Esp32Family, SerialFamily, ::testing::Values("esp32", "esp32s2", "esp32s3", "esp32c3"));
 
 TEST(Serial, Esp8266At115200WithItsEraseQuirkWrittenNotVerified) {
-    const bytes before = pattern(4u << 20, 3);
+    const bytes before = random_bytes(4u << 20, 3);
     device dev("esp8266", fast_flash, &before);
     temp_dir dir;
     const bytes image = read_fixture_image("helloworld-esp8266.bin");
     const std::string image_path = fixture_image("helloworld-esp8266.bin");
-    const bytes data = pattern(24000, 4);
+    const bytes data = random_bytes(24000, 4);
     // 24000 bytes at 0x8000: 6 sectors inside one 64 KiB block. The ROM's erase bug wipes twice
     // what it is asked for there; esptool's correction asks for 3 so that exactly 6 go.
     auto r = run_cli({"--json", "serial", "-p", dev.pty, "--baud", "921600", "0x0", image_path, "0x8000",
@@ -230,13 +221,13 @@ TEST(Serial, RealImagesAtTheirOffsetsWithDefaultFlashTiming) {
 TEST(Serial, EnvironmentGivesPortAndBaud) {
     device dev("esp32c3", fast_flash);
     temp_dir dir;
-    auto r = run_cli({"--json", "serial", file_with(dir, "x.bin", pattern(3000, 5))}, 30s,
+    auto r = run_cli({"--json", "serial", file_with(dir, "x.bin", random_bytes(3000, 5))}, 30s,
                       {{"OTAFLASH_PORT", dev.pty}, {"OTAFLASH_BAUD", "460800"}});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     json doc = parse_json(r);
     EXPECT_EQ(doc["result"]["baud"], 460800);
     EXPECT_EQ(doc["result"]["port"], dev.pty);
-    EXPECT_TRUE(holds(dev.dump(), 0, pattern(3000, 5)));
+    EXPECT_TRUE(holds(dev.dump(), 0, random_bytes(3000, 5)));
 }
 
 // --- verification ------------------------------------------------------------------------------------
@@ -244,7 +235,7 @@ TEST(Serial, EnvironmentGivesPortAndBaud) {
 TEST(Serial, FlippedByteFailsTheWriteAndVerifyNamesIt) {
     device dev("esp32s3", with_fault(fast_flash, "flip-byte=0x20777"));
     temp_dir dir;
-    const std::string file = file_with(dir, "app.bin", pattern(0x2000, 6));
+    const std::string file = file_with(dir, "app.bin", random_bytes(0x2000, 6));
     auto w = run_cli({"--json", "serial", "-p", dev.pty, "--after", "no-reset", "0x20000", file});
     EXPECT_EQ(w.exit_code, 8) << w.out << w.err;
     json doc = parse_json(w);
@@ -303,7 +294,7 @@ TEST_P(SerialFault, EndsInTheRightClassWithoutHanging) {
     // slow-flash slows the flash model down, so it needs the model's own timing to mean anything.
     device dev("esp32", with_fault(c.fault == "slow-flash" ? std::vector<std::string>{} : fast_flash, c.fault));
     temp_dir dir;
-    const bytes data = pattern(8 * 1024, 7);
+    const bytes data = random_bytes(8 * 1024, 7);
     const auto start = std::chrono::steady_clock::now();
     auto r = run_cli({"--json", "serial", "-p", dev.pty, "--connect-attempts", "2", "--no-compress", "0x10000",
                        file_with(dir, "d.bin", data)},
@@ -368,7 +359,7 @@ TEST(Serial, WrongChipOptionAndTooLargeImageAreInputErrors) {
     EXPECT_EQ(parse_json(wrong)["error"]["message"], "the device is an ESP32-C3, not the ESP32 that --chip names");
     temp_dir dir;
     auto big = run_cli({"--json", "serial", "-p", dev.pty, "--before", "no-reset", "--flash-size", "1MB", "0xF8000",
-                         file_with(dir, "big.bin", pattern(0x10000, 8))});
+                         file_with(dir, "big.bin", random_bytes(0x10000, 8))});
     EXPECT_EQ(big.exit_code, 4) << big.out << big.err;
     EXPECT_EQ(parse_json(big)["error"]["code"], "image_too_large");
 }
@@ -397,8 +388,8 @@ TEST(Serial, UsageErrors) {
     EXPECT_EQ(seq.exit_code, 2);
     EXPECT_NE(parse_json(seq)["error"]["message"].get<std::string>().find("'X1'"), std::string::npos);
     temp_dir dir;
-    auto overlap = run_cli({"serial", "-p", "/dev/null", "0x0", file_with(dir, "a.bin", pattern(0x1800, 1)), "0x1000",
-                             file_with(dir, "b.bin", pattern(16, 2))});
+    auto overlap = run_cli({"serial", "-p", "/dev/null", "0x0", file_with(dir, "a.bin", random_bytes(0x1800, 1)), "0x1000",
+                             file_with(dir, "b.bin", random_bytes(16, 2))});
     EXPECT_EQ(overlap.exit_code, 2) << overlap.err;
     EXPECT_EQ(run_cli({"serial", fixture_image("helloworld-esp32.bin")}).exit_code, 2);  // no port at all
 }
@@ -411,7 +402,7 @@ namespace {
 void interrupt_write(int signo, int expected_exit, const std::string& expected_code) {
     device dev("esp32");  // the model's own flash timing: the erase takes ~2.1 s, the blocks ~4.3 s
     temp_dir dir;
-    const std::string big = file_with(dir, "big.bin", pattern(256 * 1024, 9));
+    const std::string big = file_with(dir, "big.bin", random_bytes(256 * 1024, 9));
     process_options options;
     options.env = {{"CI", "true"}};
     options.unset_env = {"OTAFLASH_PORT", "OTAFLASH_BAUD", "OTAFLASH_CHIP"};
@@ -549,7 +540,7 @@ private:
 TEST(Serial, RawSocketPortWritesAt115200WithoutReset) {
     device dev("esp32", fast_flash);
     temp_dir dir;
-    const bytes data = pattern(6000, 11);  // 0xFF bytes included: a raw socket passes them as they are
+    const bytes data = random_bytes(6000, 11);  // 0xFF bytes included: a raw socket passes them as they are
     {
         raw_bridge bridge(dev.pty);
         auto r = run_cli({"--json", "serial", "-p", "socket://127.0.0.1:" + std::to_string(bridge.port), "0x20000",

@@ -78,16 +78,22 @@ failure mismatch(const std::string& label, std::uint32_t offset, std::uint64_t s
                         "chip is failing or badly powered");
 }
 
+// Ends a job with `f`, keeping what the report learned so far.
+template <class Outcome>
+auto failing(Outcome& out) {
+    return [&out](failure f) {
+        out.error = std::move(f);
+        return std::move(out);
+    };
+}
+
 }  // namespace
 
 flash_outcome flash_regions(port& line, log_sink& log, const flash_request& request, progress_sink& progress) {
     flash_outcome out;
     flash_report& report = out.report;
     report.port = line.name();
-    auto fail = [&](failure f) {
-        out.error = std::move(f);
-        return std::move(out);
-    };
+    auto fail = failing(out);
     if (auto overlap = check_layout(request.regions)) return fail(*overlap);
 
     loader rom(line, log, request.limits);
@@ -142,10 +148,7 @@ verify_outcome verify_regions(port& line, log_sink& log, const verify_request& r
     verify_outcome out;
     verify_report& report = out.report;
     report.port = line.name();
-    auto fail = [&](failure f) {
-        out.error = std::move(f);
-        return std::move(out);
-    };
+    auto fail = failing(out);
 
     loader rom(line, log, request.limits);
     auto opened = open_session(rom, request, report, progress,

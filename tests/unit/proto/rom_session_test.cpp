@@ -16,15 +16,9 @@ using namespace otaflash::rom;
 using namespace std::chrono_literals;
 using otaflash::test::fake_port;
 using otaflash::test::fake_rom;
+using otaflash::test::random_bytes;
 
 namespace {
-
-bytes random_bytes(std::size_t n, unsigned seed) {
-    std::mt19937 gen(seed);
-    bytes out(n);
-    for (auto& b : out) b = static_cast<std::uint8_t>(gen());
-    return out;
-}
 
 // Firmware-like: compressible, but not trivially.
 bytes text_like(std::size_t n) {
