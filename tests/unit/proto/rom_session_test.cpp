@@ -177,6 +177,65 @@ TEST(RomConnect, ApplicationTextMeansWrongPortOrMode) {
     EXPECT_NE(c.error().message.find("'Hello from my sketch'"), std::string::npos);
 }
 
+TEST(RomConnect, FindsAChipLeftAtTheTargetRate) {
+    fake_rom dev(chip::esp32);
+    dev.rom_baud = 921600;  // an earlier session switched it and left it in the bootloader
+    fake_port p(&dev);
+    log_sink& log = otaflash::null_log();
+    loader rom(p, log);
+    connect_options opts;
+    opts.attempts = 3;
+    opts.rates = {115200, 921600};
+    auto c = connect(rom, opts);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->attempts, 2);
+    EXPECT_EQ(c->baud, 921600u);
+    auto id = detect_chip(rom, nullptr);
+    ASSERT_TRUE(id);
+    auto baud = change_baud(rom, *id, 921600);
+    ASSERT_TRUE(baud);
+    EXPECT_EQ(baud->told_rom, 0u);  // already there: no CHANGE_BAUDRATE
+}
+
+TEST(RomBaudSwitch, Esp32IsToldTheSkewedRate) {
+    fake_rom dev(chip::esp32);
+    dev.registers[0x3FF5F06C] = 2560u << 7;  // the ROM estimated a 41 MHz crystal on a 40 MHz board
+    dev.registers[0x3FF5A010] = 41;
+    dev.baud_effect = [](std::uint32_t told) { return static_cast<std::uint32_t>(std::uint64_t{told} * 40 / 41); };
+    fake_port p(&dev);
+    log_sink& log = otaflash::null_log();
+    loader rom(p, log);
+    ASSERT_TRUE(connect(rom, {}));
+    auto id = detect_chip(rom, nullptr);
+    ASSERT_TRUE(id);
+    auto baud = change_baud(rom, *id, 921600);
+    ASSERT_TRUE(baud) << baud.error().message;
+    EXPECT_EQ(baud->rate, 921600u);
+    EXPECT_EQ(baud->told_rom, 944640u);
+    EXPECT_EQ(dev.rom_baud, 921600u);
+    const auto& req = dev.requests.back();
+    EXPECT_EQ(req.opcode, 0x0F);
+    EXPECT_EQ(to_hex(req.data), "006a0e00" "00000000");  // 944640, old rate 0
+    // And the session goes on at the new rate.
+    EXPECT_TRUE(rom.execute(spi_attach(), 3s, "attach"));
+}
+
+TEST(RomBaudSwitch, C2With26MHzCrystal) {
+    fake_rom dev(chip::esp32c2);
+    dev.registers[0x60000014] = 226;  // UART divider at 115200: 226 × 115200 ≈ 26 MHz
+    dev.baud_effect = [](std::uint32_t told) { return static_cast<std::uint32_t>(std::uint64_t{told} * 26 / 40); };
+    fake_port p(&dev);
+    log_sink& log = otaflash::null_log();
+    loader rom(p, log);
+    ASSERT_TRUE(connect(rom, {}));
+    auto id = detect_chip(rom, nullptr);
+    ASSERT_TRUE(id);
+    auto baud = change_baud(rom, *id, 921600);
+    ASSERT_TRUE(baud) << baud.error().message;
+    EXPECT_EQ(baud->told_rom, 921600u * 40 / 26);
+    EXPECT_TRUE(rom.execute(spi_attach(), 3s, "attach"));
+}
+
 TEST(RomDetect, ByMagicAndByChipId) {
     for (chip c : {chip::esp8266, chip::esp32, chip::esp32s2, chip::esp32s3, chip::esp32c3, chip::esp32c6,
                    chip::esp32h2, chip::esp32p4}) {
