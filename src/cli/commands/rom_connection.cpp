@@ -17,13 +17,13 @@ CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args
     CLI::Option* port =
         sub->add_option("-p,--port", args.port,
                         port_required
-                            ? "Serial port (/dev/ttyUSB0), rfc2217://HOST:PORT or socket://HOST:PORT (env OTAFLASH_PORT)"
+                            ? "Serial port (/dev/ttyUSB0), rfc2217://HOST:PORT or socket://HOST:PORT"
                             : "Compare with the flash of the device on this port (/dev/ttyUSB0, rfc2217://HOST:PORT, "
                               "socket://HOST:PORT)")
             ->group(group);
     if (port_required) port->envname("OTAFLASH_PORT")->required();
     sub->add_option("-b,--baud", args.baud,
-                    "Baud rate after connecting at 115200; the ESP8266 ROM stays at 115200 (env OTAFLASH_BAUD)")
+                    "Baud rate after connecting at 115200; the ESP8266 ROM stays at 115200")
         ->envname("OTAFLASH_BAUD")
         ->default_str("921600")
         ->group(group);
@@ -47,7 +47,7 @@ CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args
         ->check(CLI::Range(1, 1000))
         ->group(group);
     sub->add_option("--flash-size", args.flash_size,
-                    "Flash size (4MB, 16MB, 0x400000); otherwise taken from the image header, else unknown")
+                    "Flash size (4MB, 16MB, 0x400000); otherwise what the flash chip reports, else the image header")
         ->group(group);
     return port;
 }

@@ -130,7 +130,7 @@ void register_serial(CLI::App& app, app_context& ctx) {
     auto* sub = app.add_subcommand("serial", "Write images through the ROM serial bootloader (ESP8266, ESP32 family)");
     auto args = std::make_shared<serial_args>();
     add_rom_connection_options(sub, args->connection, true);
-    sub->add_option("-c,--chip", args->chip_name, "Expected chip (auto: whatever answers), e.g. esp32c3 (env OTAFLASH_CHIP)")
+    sub->add_option("-c,--chip", args->chip_name, "Expected chip (auto: whatever answers), e.g. esp32c3")
         ->envname("OTAFLASH_CHIP")
         ->default_str("auto")
         ->group("Connection");

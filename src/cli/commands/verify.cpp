@@ -119,8 +119,9 @@ void register_verify(CLI::App& app, app_context& ctx) {
     sub->footer(
         "Exit status: 0 all checks passed; 8 a check failed on a well-formed image; 4 a file is missing,\n"
         "unreadable, not an image, malformed or for another chip (4 wins over 8 when files differ).\n\n"
-        "With --port, the files are compared with the device's flash by MD5 instead (FILE alone: at 0x0):\n"
-        "exit 8 names the first differing address; 10 when the ROM cannot compute an MD5 (ESP8266).\n\n"
+        "With --port, the files are compared with the device's flash by MD5 instead (FILE alone: at 0x0;\n"
+        "--chip names the chip the device must be): exit 8 names the first differing address; 10 when the\n"
+        "ROM cannot compute an MD5 (ESP8266).\n\n"
         "Examples:\n  otaflash verify build/*.bin\n  otaflash verify --chip esp32c3 --json factory.bin | jq .ok\n"
         "  otaflash verify --port /dev/ttyUSB0 0x10000 build/app.bin");
     ctx.on_run(sub, [args](app_context& c) { return run_verify(c, *args); });
