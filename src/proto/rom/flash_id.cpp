@@ -31,10 +31,11 @@ result<std::optional<std::uint32_t>> read_register(loader& rom, std::uint32_t ad
     return std::optional<std::uint32_t>(r->value);
 }
 
-result<void> write_register(loader& rom, std::uint32_t address, std::uint32_t value) {
-    auto r = rom.execute(write_reg(address, value), rom.limits().command, "write register " + hex32(address));
+// false when the ROM refused the write (the ID is then not to be had).
+result<bool> write_register(loader& rom, std::uint32_t address, std::uint32_t value) {
+    auto r = rom.transact(write_reg(address, value), rom.limits().command, "write register " + hex32(address));
     if (!r) return std::move(r).error();
-    return {};
+    return !r->st.failed;
 }
 }  // namespace
 
@@ -49,32 +50,46 @@ result<std::optional<std::uint32_t>> read_flash_id(loader& rom, const chip_info&
     if (!old_usr2) return std::move(old_usr2).error();
     if (!*old_usr2) return std::optional<std::uint32_t>{};
 
-    // Data lengths: separate MOSI/MISO length registers on the ESP32 family, USR1 bit fields on
-    // the ESP8266.
-    result<void> step = spi.miso_dlen != 0 ? write_register(rom, spi.base + spi.miso_dlen, read_bits - 1)
-                                           : write_register(rom, spi.base + spi.usr1, (read_bits - 1) << 8);
-    if (!step) return std::move(step).error();
-    for (auto [address, value] : {std::pair{spi.base + spi.usr, spi_usr_command | spi_usr_miso},
+    // Whatever happens below, the controller's USR registers get their values back.
+    auto restore = [&]() -> result<void> {
+        for (auto [address, value] : {std::pair{spi.base + spi.usr, **old_usr}, {spi.base + spi.usr2, **old_usr2}}) {
+            auto w = write_register(rom, address, value);
+            if (!w) return std::move(w).error();
+        }
+        return {};
+    };
+    const std::uint32_t lengths_reg = spi.miso_dlen != 0 ? spi.base + spi.miso_dlen : spi.base + spi.usr1;
+    // Data lengths: a MISO length register on the ESP32 family, USR1 bit fields on the ESP8266.
+    const std::uint32_t lengths = spi.miso_dlen != 0 ? read_bits - 1 : (read_bits - 1) << 8;
+    bool accepted = true;
+    for (auto [address, value] : {std::pair{lengths_reg, lengths},
+                                  {spi.base + spi.usr, spi_usr_command | spi_usr_miso},
                                   {spi.base + spi.usr2, (7u << 28) | spiflash_rdid},
                                   {spi.base + spi.w0, 0u},
                                   {spi.base, spi_cmd_usr}}) {
-        step = write_register(rom, address, value);
-        if (!step) return std::move(step).error();
+        auto w = write_register(rom, address, value);
+        if (!w) return std::move(w).error();
+        if (!*w) {
+            accepted = false;
+            break;
+        }
     }
     bool done = false;
-    for (int i = 0; i < busy_polls && !done; ++i) {
-        auto cmd = read_register(rom, spi.base);
-        if (!cmd) return std::move(cmd).error();
-        done = *cmd && (**cmd & spi_cmd_usr) == 0;
+    std::optional<std::uint32_t> id;
+    if (accepted) {
+        for (int i = 0; i < busy_polls && !done; ++i) {
+            auto cmd = read_register(rom, spi.base);
+            if (!cmd) return std::move(cmd).error();
+            done = *cmd && (**cmd & spi_cmd_usr) == 0;
+        }
+        auto w0 = read_register(rom, spi.base + spi.w0);
+        if (!w0) return std::move(w0).error();
+        id = *w0;
     }
-    auto id = read_register(rom, spi.base + spi.w0);
-    if (!id) return std::move(id).error();
-    for (auto [address, value] : {std::pair{spi.base + spi.usr, **old_usr}, {spi.base + spi.usr2, **old_usr2}}) {
-        step = write_register(rom, address, value);
-        if (!step) return std::move(step).error();
-    }
-    if (!done || !*id) return std::optional<std::uint32_t>{};
-    return std::optional<std::uint32_t>(**id & 0xFFFFFF);
+    auto restored = restore();
+    if (!restored) return std::move(restored).error();
+    if (!done || !id) return std::optional<std::uint32_t>{};
+    return std::optional<std::uint32_t>(*id & 0xFFFFFF);
 }
 
 }  // namespace otaflash::rom

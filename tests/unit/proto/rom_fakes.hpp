@@ -51,6 +51,7 @@ public:
     std::uint32_t begin_erase_size = 0;           // last FLASH_BEGIN's first word (for the ESP8266 quirk)
     std::map<std::uint32_t, std::uint32_t> registers;
     std::optional<std::uint32_t> jedec_answer;    // what RDID returns (default: a flash of this size)
+    std::optional<std::size_t> refuse_request;    // this request (0-based, in arrival order) fails with 0x06
 
     // Reply frames (SLIP-encoded) for one request frame.
     std::vector<bytes> handle(byte_view frame) {
@@ -59,6 +60,7 @@ public:
         opcodes.push_back(req->opcode);
         requests.push_back(*req);
         if (!answers || silent_) return {};
+        if (refuse_request && *refuse_request + 1 == requests.size()) return {fail(req->opcode, 0x06)};
         const auto op = static_cast<rom::opcode>(req->opcode);
         const byte_view d = req->data;
         auto word = [&](std::size_t i) { return d.size() >= 4 * (i + 1) ? load_le32(d.data() + 4 * i) : 0u; };

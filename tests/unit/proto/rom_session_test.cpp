@@ -517,6 +517,56 @@ TEST(RomFlash, FailureInjectedAtEveryStep) {
     }
 }
 
+// The ROM refuses each request of a good run in turn. Refusals of probes the job can do without
+// (security info, crystal registers, the flash ID) may still end in success, and a refused block
+// is sent again; but whenever the job reports success, the flash holds the image.
+TEST(RomFlash, RomRefusalAtEveryStepNeverYieldsAFalseSuccess) {
+    for (chip c : {chip::esp32s3, chip::esp8266}) {
+        const bytes image = random_bytes(2500, 13);
+        fake_rom good_dev(c);
+        fake_port good(&good_dev);
+        ASSERT_FALSE(flash_regions(good, otaflash::null_log(), request_for(image, 0x3000), null_progress()).error);
+        const std::size_t requests = good_dev.requests.size();
+        int failures = 0;
+        for (std::size_t n = 0; n < requests; ++n) {
+            fake_rom dev(c);
+            dev.refuse_request = n;
+            fake_port p(&dev);
+            auto out = flash_regions(p, otaflash::null_log(), request_for(image, 0x3000), null_progress());
+            if (out.error) {
+                ++failures;
+                EXPECT_NE(condition_of(out.error->code), condition::internal) << out.error->message;
+                continue;
+            }
+            EXPECT_TRUE(std::equal(image.begin(), image.end(), dev.flash.begin() + 0x3000))
+                << name(c) << ": success reported with request " << n << " refused";
+            if (info(c).rom_md5) {
+                EXPECT_TRUE(out.report.regions.at(0).verified);
+            }
+        }
+        EXPECT_GE(failures, 2) << name(c);  // at least attaching the flash and the region's FLASH_BEGIN
+    }
+}
+
+TEST(RomVerify, FailureInjectedAtEveryStep) {
+    fake_rom good_dev(chip::esp32);
+    const bytes image = random_bytes(5000, 14);
+    std::copy(image.begin(), image.end(), good_dev.flash.begin() + 0x8000);
+    verify_request req;
+    req.regions.push_back({0x8000, image, "a.bin"});
+    fake_port good(&good_dev);
+    ASSERT_FALSE(verify_regions(good, otaflash::null_log(), req, null_progress()).error);
+    for (int n = 1; n <= good.steps; ++n) {
+        fake_rom dev(chip::esp32);
+        std::copy(image.begin(), image.end(), dev.flash.begin() + 0x8000);
+        fake_port p(&dev);
+        p.fail_at_step = n;
+        auto out = verify_regions(p, otaflash::null_log(), req, null_progress());
+        ASSERT_TRUE(out.error) << "step " << n;
+        EXPECT_EQ(out.error->code, errc::connection_lost) << "step " << n << ": " << out.error->message;
+    }
+}
+
 // --- the verify job -------------------------------------------------------------------------------
 
 TEST(RomVerify, MatchAndMismatch) {
