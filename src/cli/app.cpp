@@ -82,6 +82,7 @@ int run(int argc, char** argv) {
     register_discover(app, ctx);
     register_info(app, ctx);
     register_verify(app, ctx);
+    register_serial(app, ctx);
 
     try {
         app.parse(argc, argv);
