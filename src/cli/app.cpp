@@ -106,6 +106,7 @@ int run(int argc, char** argv) {
     register_discover(app, ctx);
     register_info(app, ctx);
     register_verify(app, ctx);
+    register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
 
