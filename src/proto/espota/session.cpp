@@ -273,9 +273,8 @@ void session::handle_auth_reply(step& out, const reply& r, time_point now) {
         answer_challenge(out, now);
         return;
     case reply_kind::error:
-        // esp8266/rp2040 check the space only after a correct password.
+        // esp8266/rp2040 check the space only after a correct password: the password was right.
         end_phase(out, phase_outcome::ok, now);
-        begin_phase(out, phase::connect, "", now);
         fail(out, refusal_failure(r.text), now);
         return;
     case reply_kind::other:
