@@ -52,6 +52,7 @@ std::string lower(std::string s) {
 
 result<spec_items> split_spec(std::string_view spec) {
     spec_items items;
+    if (spec.empty()) return items;  // one device with the defaults
     std::string item;
     bool escaped = false;
     auto finish = [&]() -> result<void> {
@@ -78,6 +79,18 @@ result<spec_items> split_spec(std::string_view spec) {
     if (escaped) return make_failure(errc::usage_error, "ends with a lone backslash", "a backslash takes the next character as it is");
     if (auto done = finish(); !done) return std::move(done).error();
     return items;
+}
+
+std::string shown_spec(std::string_view spec) {
+    auto items = split_spec(spec);
+    if (!items || std::none_of(items->begin(), items->end(), [](const auto& kv) { return kv.first == "password"; }))
+        return std::string(spec);
+    std::string shown;
+    for (const auto& [key, value] : *items) {
+        if (!shown.empty()) shown.push_back(',');
+        shown += key == "password" ? key + "=***" : value.empty() ? key : key + "=" + value;
+    }
+    return shown;
 }
 
 result<device_group> parse_group(std::string_view spec, const device_settings& defaults) {

@@ -32,8 +32,12 @@ using spec_items = std::vector<std::pair<std::string, std::string>>;
 
 // "count=10,kind=esp32,fault=drop-after=4096" → {count,10}, {kind,esp32}, {fault,drop-after=4096}:
 // commas separate items, the first '=' ends the key, a backslash takes the next character as it
-// is ("fault=end-error=Flash\, then more"). A key without '=' has an empty value.
+// is ("fault=end-error=Flash\, then more"). A key without '=' has an empty value. An empty SPEC
+// has no items (one device with the defaults).
 result<spec_items> split_spec(std::string_view spec);
+
+// The SPEC as error messages may show it: the value of a (refused) password= item is hidden.
+std::string shown_spec(std::string_view spec);
 
 // `defaults` with the SPEC's settings on top (errors do not repeat the SPEC: the caller says where
 // it came from). A SPEC that names any fault gives its group exactly

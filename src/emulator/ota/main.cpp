@@ -111,7 +111,7 @@ otaflash::result<std::vector<ota::device_group>> groups(const options& o) {
             return make_failure(errc::usage_error, "--fleet " + o.fleet_file + " describes no devices",
                                 "write one SPEC per line, e.g. count=10,kind=esp32");
     }
-    for (const auto& spec : o.groups) specs.emplace_back("--devices '" + spec + "'", spec);
+    for (const auto& spec : o.groups) specs.emplace_back("--devices '" + ota::shown_spec(spec) + "'", spec);
 
     std::vector<ota::device_group> out;
     for (auto& [origin, spec] : specs) {
