@@ -39,6 +39,15 @@ std::uint16_t private_mdns_port() {
     return static_cast<std::uint16_t>(20000 + rd() % 30000);
 }
 
+// Queries and answers on 127.0.0.1 only, on the test's own port.
+net::mdns_options on_loopback(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+    net::mdns_options o;
+    o.port = port;
+    o.interfaces = {"127.0.0.1"};
+    o.timeout = timeout;
+    return o;
+}
+
 mdns::advertisement device(const std::string& name, std::uint8_t octet, std::uint16_t port, const std::string& board,
                            bool password) {
     mdns::advertisement ad;
@@ -52,10 +61,7 @@ mdns::advertisement device(const std::string& name, std::uint8_t octet, std::uin
 class responders {
 public:
     responders(std::vector<mdns::advertisement> ads, std::uint16_t port) {
-        net::mdns_options o;
-        o.port = port;
-        o.interfaces = {"127.0.0.1"};
-        responder_ = std::make_unique<net::mdns_responder>(io_, std::move(ads), o, null_log());
+        responder_ = std::make_unique<net::mdns_responder>(io_, std::move(ads), on_loopback(port), null_log());
         auto started = responder_->start();
         if (!started) throw std::runtime_error(started.error().message);
         thread_ = std::thread([this] { io_.run(); });
@@ -298,10 +304,7 @@ TEST(ResolveLocalName, ReachesAnEmulatedDeviceByItsName) {
     const auto port = private_mdns_port();
     emulated_fleet fleet(port, {"--spread", "address", "--port", "0", "--time-scale", "0.1", "--count", "3",
                                 "--hostname", "bench-%d"});
-    net::mdns_options o;
-    o.port = port;
-    o.interfaces = {"127.0.0.1"};
-    o.timeout = std::chrono::milliseconds(3000);
+    auto o = on_loopback(port);
     auto addresses = net::resolve_local_name("bench-2.local", o, null_log());
     ASSERT_TRUE(addresses) << addresses.error().message;
     const auto& target = fleet.named("bench-2");
@@ -339,10 +342,7 @@ TEST(Discover, BadFilterIsAUsageError) {
 TEST(ResolveLocalName, AnswersAndTimesOut) {
     auto port = private_mdns_port();
     responders r({device("esp-kitchen", 25, 8266, "d1_mini", false)}, port);
-    net::mdns_options o;
-    o.port = port;
-    o.interfaces = {"127.0.0.1"};
-    o.timeout = std::chrono::milliseconds(1500);
+    auto o = on_loopback(port, std::chrono::milliseconds(1500));
     auto found = net::resolve_local_name("esp-kitchen.local", o, null_log());
     ASSERT_TRUE(found) << found.error().message;
     EXPECT_EQ(*found, std::vector<std::string>{"127.0.0.25"});

@@ -43,6 +43,7 @@ TEST(OtaDeviceCli, UsageErrorsExitWithTwoAndSayWhatToDo) {
         {"--count", "2", "--devices", "count=1"},
         {"--spread", "diagonal"},
         {"--mdns-port", "5999"},  // needs --mdns
+        {"--mdns", "--mdns-interface", "eth0"},
     };
     process_options no_password;
     no_password.unset_env = {"OTAFLASH_DEVICE_PASSWORD"};

@@ -12,6 +12,7 @@
 #include <otaflash/version.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <CLI/CLI.hpp>
@@ -129,6 +130,14 @@ otaflash::result<std::vector<ota::device_config>> plan(const options& o) {
     if (o.spread != "port" && o.spread != "address")
         return otaflash::make_failure(otaflash::errc::usage_error, "unknown --spread '" + o.spread + "'",
                                       "use port or address");
+    for (const auto& itf : o.mdns_settings.interfaces) {
+        boost::system::error_code ec;
+        (void)boost::asio::ip::make_address_v4(itf, ec);
+        if (ec)
+            return otaflash::make_failure(otaflash::errc::usage_error,
+                                          "--mdns-interface '" + itf + "' is not an IPv4 address",
+                                          "give the IPv4 address of a local interface, e.g. 127.0.0.1");
+    }
     return ota::plan_fleet(*planned, o.spread == "port" ? ota::spread_mode::port : ota::spread_mode::address);
 }
 
