@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
+#include <random>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -73,6 +75,9 @@ struct mdns_socket {
         socket.open(udp::v4(), ec);
         if (ec) return make_failure(errc::bind_failed, "cannot open a UDP socket: " + ec.message());
         socket.set_option(udp::socket::reuse_address(true), ec);
+        // A browse on a busy network (or of an emulated fleet) draws many answers at once; the
+        // kernel caps this at net.core.rmem_max, and a smaller buffer only means requery losses.
+        socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ec);
         int one = 1;
         ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         socket.bind(udp::endpoint(asio::ip::address_v4::any(), options.port), ec);
@@ -206,17 +211,55 @@ result<std::vector<std::string>> resolve_local_name(const std::string& host, con
     return found;
 }
 
-struct mdns_responder::impl {
+struct mdns_responder::impl : std::enable_shared_from_this<mdns_responder::impl> {
     asio::io_context& io;
     std::vector<mdns::advertisement> ads;
     mdns_options options;
     log_sink& log;
     mdns_socket s;
+    std::minstd_rand random{std::random_device{}()};
 
     impl(asio::io_context& i, std::vector<mdns::advertisement> a, const mdns_options& o, log_sink& l)
         : io(i), ads(std::move(a)), options(o), log(l), s(i) {}
 
+    void note(log_level level, const std::string& text) {
+        if (log.enabled(level)) log.write(level, "mDNS responder: " + text);
+    }
+
+    void send(const bytes& wire, const std::optional<udp::endpoint>& to) {
+        if (!s.socket.is_open()) return;
+        if (!to) return s.send_everywhere(wire, log);
+        boost::system::error_code ec;
+        s.socket.send_to(asio::buffer(wire), *to, 0, ec);
+        if (ec) note(log_level::debug, "answer to " + to->address().to_string() + " failed: " + ec.message());
+    }
+
+    // Shared answers (many devices send them for one browse) wait 20-120 ms (RFC 6762 §6), so a
+    // fleet's answers do not all land in the querier's receive buffer in the same instant.
+    void send_later(bytes wire) {
+        auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(20 + random() % 101));
+        timer->async_wait([self = shared_from_this(), timer, wire = std::move(wire)](boost::system::error_code ec) {
+            if (!ec) self->send(wire, std::nullopt);
+        });
+    }
+
+    void on_query(const mdns::message& query, const udp::endpoint& from) {
+        const bool legacy = from.port() != options.port;
+        const bool unicast = legacy || std::any_of(query.questions.begin(), query.questions.end(),
+                                                   [](const auto& q) { return q.unicast_response; });
+        for (const auto& ad : ads) {
+            auto reply = mdns::answer(query, ad);
+            if (!reply) continue;
+            if (legacy) reply = mdns::legacy_reply(std::move(*reply), query);
+            bytes wire = mdns::encode(*reply);
+            if (unicast) send(wire, from);
+            else if (mdns::has_shared_answer(*reply)) send_later(std::move(wire));
+            else send(wire, std::nullopt);
+        }
+    }
+
     asio::awaitable<void> serve() {
+        auto self = shared_from_this();
         std::array<std::uint8_t, 9000> buffer{};
         udp::endpoint from;
         for (;;) {
@@ -226,27 +269,14 @@ struct mdns_responder::impl {
             if (ec) continue;
             auto query = mdns::decode(byte_view(buffer.data(), n));
             if (!query || query->response) continue;
-            const bool legacy = from.port() != options.port;
-            for (const auto& ad : ads) {
-                auto reply = mdns::answer(*query, ad);
-                if (!reply) continue;
-                if (legacy) reply->id = query->id;  // RFC 6762 §6.7: echo the id to one-shot queriers
-                const bytes wire = mdns::encode(*reply);
-                boost::system::error_code send_ec;
-                bool unicast = legacy || std::any_of(query->questions.begin(), query->questions.end(),
-                                                     [](const auto& q) { return q.unicast_response; });
-                if (unicast)
-                    s.socket.send_to(asio::buffer(wire), from, 0, send_ec);
-                else
-                    s.send_everywhere(wire, log);
-            }
+            on_query(*query, from);
         }
     }
 };
 
 mdns_responder::mdns_responder(asio::io_context& io, std::vector<mdns::advertisement> ads, const mdns_options& options,
                                log_sink& log)
-    : impl_(std::make_unique<impl>(io, std::move(ads), options, log)) {}
+    : impl_(std::make_shared<impl>(io, std::move(ads), options, log)) {}
 
 mdns_responder::~mdns_responder() {
     boost::system::error_code ec;
@@ -255,7 +285,14 @@ mdns_responder::~mdns_responder() {
 
 result<void> mdns_responder::start() {
     if (auto opened = impl_->s.open(impl_->options, true, impl_->log); !opened) return opened;
-    asio::co_spawn(impl_->io, impl_->serve(), asio::detached);
+    asio::co_spawn(impl_->io, impl_->serve(), [self = impl_](std::exception_ptr error) {
+        if (!error) return;
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            self->note(log_level::error, std::string("stopped: ") + e.what());
+        }
+    });
     return {};
 }
 

@@ -1,7 +1,11 @@
-// `otaflash discover` and `.local` resolution over real multicast on the loopback interface,
-// against mdns_responder (the same responder the emulated devices run).
+// `otaflash discover` and `.local` resolution over real multicast: against emulated fleets
+// (otaflash-ota-device --mdns, a process of its own like real devices) on loopback with a private
+// mDNS port per test, on the real port 5353 inside a network namespace the test makes (as root),
+// and against an in-process mdns_responder for library-level checks.
 
-#include "subprocess.hpp"
+#include "ota_host.hpp"
+
+#include "fixtures.hpp"
 
 #include <otaflash/net/mdns.hpp>
 
@@ -12,8 +16,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <netinet/in.h>
+#include <poll.h>
 #include <random>
+#include <set>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace otaflash;
 using namespace otaflash::test;
@@ -24,6 +37,15 @@ namespace {
 std::uint16_t private_mdns_port() {
     std::random_device rd;
     return static_cast<std::uint16_t>(20000 + rd() % 30000);
+}
+
+// Queries and answers on 127.0.0.1 only, on the test's own port.
+net::mdns_options on_loopback(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+    net::mdns_options o;
+    o.port = port;
+    o.interfaces = {"127.0.0.1"};
+    o.timeout = timeout;
+    return o;
 }
 
 mdns::advertisement device(const std::string& name, std::uint8_t octet, std::uint16_t port, const std::string& board,
@@ -39,10 +61,7 @@ mdns::advertisement device(const std::string& name, std::uint8_t octet, std::uin
 class responders {
 public:
     responders(std::vector<mdns::advertisement> ads, std::uint16_t port) {
-        net::mdns_options o;
-        o.port = port;
-        o.interfaces = {"127.0.0.1"};
-        responder_ = std::make_unique<net::mdns_responder>(io_, std::move(ads), o, null_log());
+        responder_ = std::make_unique<net::mdns_responder>(io_, std::move(ads), on_loopback(port), null_log());
         auto started = responder_->start();
         if (!started) throw std::runtime_error(started.error().message);
         thread_ = std::thread([this] { io_.run(); });
@@ -60,44 +79,253 @@ private:
     std::thread thread_;
 };
 
-process_result discover(std::uint16_t port, std::vector<std::string> extra = {}) {
+process_result discover(std::uint16_t port, std::vector<std::string> extra = {}, const std::string& timeout = "1200ms") {
     std::vector<std::string> args{bin_path("otaflash"), "discover", "--json", "--interface", "127.0.0.1",
-                                  "--mdns-port", std::to_string(port), "--timeout", "1200ms"};
+                                  "--mdns-port", std::to_string(port), "--timeout", timeout};
     args.insert(args.end(), extra.begin(), extra.end());
     process_options o;
     o.timeout = std::chrono::seconds(20);
     return run_process(args, o);
 }
 
-}  // namespace
-
-TEST(Discover, FindsDevicesOverMulticast) {
-    auto port = private_mdns_port();
-    responders r({device("esp8266-0a1b2c", 21, 8266, "d1_mini", false), device("esp32-cafe", 22, 3232, "esp32dev", true)},
-                 port);
-    auto run = discover(port);
-    ASSERT_EQ(run.exit_code, 0) << run.err;
+nlohmann::json found_devices(const process_result& run) {
     auto doc = nlohmann::json::parse(run.out);
-    auto devices = doc["result"]["devices"];
-    ASSERT_EQ(devices.size(), 2u) << run.out;
-    EXPECT_EQ(devices[0]["name"], "esp32-cafe");
-    EXPECT_EQ(devices[0]["port"], 3232);
-    EXPECT_EQ(devices[0]["board"], "esp32dev");
-    EXPECT_EQ(devices[0]["auth_required"], true);
-    EXPECT_EQ(devices[0]["addresses"][0], "127.0.0.22");
-    EXPECT_EQ(devices[1]["name"], "esp8266-0a1b2c");
-    EXPECT_EQ(devices[1]["auth_required"], false);
-    EXPECT_EQ(devices[1]["host"], "esp8266-0a1b2c.local");
+    return doc.at("result").at("devices");
 }
 
-TEST(Discover, FilterSelectsByTxt) {
-    auto port = private_mdns_port();
-    responders r({device("a", 23, 8266, "d1_mini", false), device("b", 24, 8266, "nodemcuv2", false)}, port);
-    auto run = discover(port, {"--filter", "board=nodemcuv2"});
+// otaflash-ota-device --mdns on a private mDNS port, read up to its mdns line.
+class emulated_fleet {
+public:
+    emulated_fleet(std::uint16_t mdns_port, std::vector<std::string> args, process_options options = {})
+        : process_(with_mdns(std::move(args), mdns_port), std::move(options)) {
+        ready_.push_back(process_.ready());
+        for (;;) {
+            auto e = process_.next_event(ms(10000));
+            if (!e) throw std::runtime_error("the emulated fleet never said its mDNS responder answers");
+            if ((*e)["event"] == "mdns") break;
+            ready_.push_back(*e);
+        }
+    }
+    // Every device's ready line, in fleet order.
+    const std::vector<nlohmann::json>& ready() const noexcept { return ready_; }
+    const nlohmann::json& named(const std::string& hostname) const {
+        for (const auto& r : ready_)
+            if (r["hostname"] == hostname) return r;
+        throw std::runtime_error("no emulated device called " + hostname);
+    }
+    ota_device_process& process() noexcept { return process_; }
+
+private:
+    static std::vector<std::string> with_mdns(std::vector<std::string> args, std::uint16_t port) {
+        args.insert(args.begin(), {"--mdns", "--mdns-port", std::to_string(port)});
+        return args;
+    }
+    ota_device_process process_;
+    std::vector<nlohmann::json> ready_;
+};
+
+// `found` lists exactly the devices of the ready lines, each as the device advertises itself.
+void expect_lists_exactly(const nlohmann::json& found, const std::vector<nlohmann::json>& ready,
+                          const std::set<std::string>& with_password) {
+    ASSERT_EQ(found.size(), ready.size()) << found.dump();
+    std::map<std::string, nlohmann::json> by_name;
+    for (const auto& d : found) by_name[d.at("name")] = d;
+    for (const auto& r : ready) {
+        const std::string name = r.at("hostname");
+        auto it = by_name.find(name);
+        ASSERT_NE(it, by_name.end()) << name << " is missing from " << found.dump();
+        const auto& d = it->second;
+        EXPECT_EQ(d["host"], name + ".local");
+        EXPECT_EQ(d["addresses"], nlohmann::json::array({r.at("address")})) << name;
+        EXPECT_EQ(d["port"], r.at("port")) << name;
+        EXPECT_EQ(d["board"], r.at("board")) << name;
+        EXPECT_EQ(d["auth_required"], with_password.count(name) > 0) << name;
+        EXPECT_EQ(d["txt"]["tcp_check"], "no") << name;
+        EXPECT_EQ(d["txt"]["ssh_upload"], "no") << name;
+        EXPECT_TRUE(d["resolved"].get<bool>()) << name;
+    }
+}
+
+std::set<std::string> hostnames_of(const std::vector<nlohmann::json>& ready, const std::string& kind) {
+    std::set<std::string> out;
+    for (const auto& r : ready)
+        if (r["kind"] == kind) out.insert(r["hostname"].get<std::string>());
+    return out;
+}
+
+// Three esp8266 without a password, two esp32 with one (a custom board), an rp2040 that cannot take
+// an update: each on its own loopback address.
+const std::vector<std::string> mixed_fleet{
+    "--spread", "address", "--port", "0",
+    "--devices", "count=3,hostname=kitchen-%d",
+    "--devices", "count=2,kind=esp32,board=esp32dev,password-env=OTAFLASH_TEST_DISCOVER_PW",
+    "--devices", "kind=rp2040,fault=no-space"};
+
+process_options fleet_password() {
+    process_options o;
+    o.env["OTAFLASH_TEST_DISCOVER_PW"] = "s3cret";
+    o.unset_env = {"OTAFLASH_DEVICE_PASSWORD"};
+    return o;
+}
+
+}  // namespace
+
+TEST(Discover, ListsEveryEmulatedDeviceWithItsAddressPortBoardAndPassword) {
+    const auto port = private_mdns_port();
+    emulated_fleet fleet(port, mixed_fleet, fleet_password());
+    ASSERT_EQ(fleet.ready().size(), 6u);
+    std::set<std::string> addresses;
+    for (const auto& r : fleet.ready()) addresses.insert(r["address"].get<std::string>());
+    EXPECT_EQ(addresses.size(), 6u);  // one loopback address each
+    EXPECT_EQ(fleet.ready()[5]["board"], "rpipicow");
+
+    auto run = discover(port);
     ASSERT_EQ(run.exit_code, 0) << run.err;
-    auto devices = nlohmann::json::parse(run.out)["result"]["devices"];
-    ASSERT_EQ(devices.size(), 1u);
-    EXPECT_EQ(devices[0]["name"], "b");
+    expect_lists_exactly(found_devices(run), fleet.ready(), hostnames_of(fleet.ready(), "esp32"));
+}
+
+TEST(Discover, FilterSelectsTheMatchingEmulatedDevices) {
+    const auto port = private_mdns_port();
+    emulated_fleet fleet(port, mixed_fleet, fleet_password());
+    std::vector<nlohmann::json> esp32, esp8266;
+    for (const auto& r : fleet.ready()) {
+        if (r["kind"] == "esp32") esp32.push_back(r);
+        if (r["kind"] == "esp8266") esp8266.push_back(r);
+    }
+    ASSERT_EQ(esp32.size(), 2u);
+    ASSERT_EQ(esp8266.size(), 3u);
+
+    auto boards = discover(port, {"--filter", "board=esp32dev"});
+    ASSERT_EQ(boards.exit_code, 0) << boards.err;
+    expect_lists_exactly(found_devices(boards), esp32, hostnames_of(esp32, "esp32"));
+
+    auto open = discover(port, {"--filter", "auth_upload=no,board=d1_mini"});
+    ASSERT_EQ(open.exit_code, 0) << open.err;
+    expect_lists_exactly(found_devices(open), esp8266, {});
+}
+
+TEST(Discover, AHundredEmulatedDevicesAllAnswer) {
+    const auto port = private_mdns_port();
+    emulated_fleet fleet(port, {"--spread", "address", "--port", "0",
+                                "--devices", "count=90,hostname=line-%d",
+                                "--devices", "count=10,kind=esp32,hostname=line-%d,fault=bad-md5"});
+    ASSERT_EQ(fleet.ready().size(), 100u);
+    EXPECT_EQ(fleet.ready()[99]["address"], "127.0.0.100");
+    auto run = discover(port, {}, "2s");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    expect_lists_exactly(found_devices(run), fleet.ready(), {});
+}
+
+// Inside a network namespace of its own the test meets no other mDNS traffic, so it runs as a user
+// would: the devices on their kinds' ports, the responder on 5353, discover with no options.
+std::string on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        const auto end = std::min(dirs.find(':', at), dirs.size());
+        const std::string candidate = dirs.substr(at, end - at) + "/" + program;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        at = end + 1;
+    }
+    return {};
+}
+
+bool can_make_network_namespace() {
+    if (::geteuid() != 0 || on_path("unshare").empty() || on_path("ip").empty()) return false;
+    process_options o;
+    o.timeout = std::chrono::seconds(10);
+    return run_process({on_path("unshare"), "-n", "--", on_path("true")}, o).exit_code == 0;
+}
+
+constexpr const char* namespace_script = R"(ota=$1; otaflash=$2; out=$3; shift 3
+ip link set lo up || exit 90
+"$ota" --mdns "$@" > "$out/events" 2> "$out/errors" &
+pid=$!
+tries=0
+until grep -q '"event":"mdns"' "$out/events" 2>/dev/null; do
+  tries=$((tries + 1))
+  if [ $tries -gt 200 ] || ! kill -0 $pid 2>/dev/null; then kill $pid 2>/dev/null; exit 91; fi
+  sleep 0.05
+done
+"$otaflash" discover --json --timeout 1500ms
+status=$?
+kill $pid
+wait $pid
+exit $status
+)";
+
+TEST(Discover, FindsEmulatedDevicesOnTheRealMdnsPortInANetworkNamespace) {
+    const std::vector<std::string> devices{"--spread", "address", "--devices", "count=2,hostname=ns-%d",
+                                           "--devices", "kind=esp32,board=esp32dev,hostname=ns-%d"};
+    if (!can_make_network_namespace()) {
+        std::cout << "[   NOTE   ] not root, or unshare -n is not allowed: checking on the shared loopback with a "
+                     "private mDNS port and ephemeral device ports instead of a network namespace\n";
+        RecordProperty("network_namespace", "no");
+        const auto port = private_mdns_port();
+        auto args = devices;
+        args.insert(args.end(), {"--port", "0"});
+        emulated_fleet fleet(port, args);
+        auto run = discover(port);
+        ASSERT_EQ(run.exit_code, 0) << run.err;
+        expect_lists_exactly(found_devices(run), fleet.ready(), {});
+        return;
+    }
+    RecordProperty("network_namespace", "yes");
+    temp_dir dir;
+    std::vector<std::string> argv{on_path("unshare"), "-n", "--", on_path("sh"), "-c", namespace_script, "sh",
+                                  bin_path("otaflash-ota-device"), bin_path("otaflash"), dir.path()};
+    argv.insert(argv.end(), devices.begin(), devices.end());
+    process_options o;
+    o.timeout = std::chrono::seconds(40);
+    auto run = run_process(argv, o);
+    ASSERT_EQ(run.exit_code, 0) << run.err << "\nemulator: " << std::string(as_text(slurp(dir.file("errors"))));
+
+    std::vector<nlohmann::json> ready;
+    const std::string events(as_text(slurp(dir.file("events"))));
+    for (std::size_t at = 0; at < events.size();) {
+        const auto end = events.find('\n', at);
+        auto line = nlohmann::json::parse(events.substr(at, end - at));
+        if (line["event"] == "ready") ready.push_back(line);
+        if (line["event"] == "mdns") {
+            EXPECT_EQ(line["port"], 5353);
+        }
+        at = end == std::string::npos ? events.size() : end + 1;
+    }
+    ASSERT_EQ(ready.size(), 3u) << events;
+    // The defaults really were used: the kinds' own ports, one address each.
+    EXPECT_EQ(ready[0]["address"], "127.0.0.1");
+    EXPECT_EQ(ready[0]["port"], 8266);
+    EXPECT_EQ(ready[2]["address"], "127.0.0.3");
+    EXPECT_EQ(ready[2]["port"], 3232);
+    expect_lists_exactly(found_devices(run), ready, {});
+}
+
+TEST(ResolveLocalName, ReachesAnEmulatedDeviceByItsName) {
+    const auto port = private_mdns_port();
+    emulated_fleet fleet(port, {"--spread", "address", "--port", "0", "--time-scale", "0.1", "--count", "3",
+                                "--hostname", "bench-%d"});
+    auto o = on_loopback(port);
+    auto addresses = net::resolve_local_name("bench-2.local", o, null_log());
+    ASSERT_TRUE(addresses) << addresses.error().message;
+    const auto& target = fleet.named("bench-2");
+    ASSERT_EQ(*addresses, std::vector<std::string>{target.at("address").get<std::string>()});
+
+    // The OTA port comes from the service record, as a host that only knows the name finds it.
+    o.timeout = std::chrono::milliseconds(1200);
+    auto services = net::browse(mdns::arduino_service, o, null_log());
+    ASSERT_TRUE(services) << services.error().message;
+    std::uint16_t ota_port = 0;
+    for (const auto& s : *services)
+        if (s.host == "bench-2.local") ota_port = s.port;
+    ASSERT_EQ(ota_port, target.at("port").get<std::uint16_t>());
+
+    udp_peer host;
+    refused_port refused;
+    host.send_to(addresses->front(), ota_port, invitation(0, refused.port(), 100, std::string(32, 'a')));
+    EXPECT_EQ(host.receive(ms(3000)), "OK");
+    auto invited = fleet.process().wait_event("invitation", ms(3000));
+    ASSERT_TRUE(invited);
+    EXPECT_EQ((*invited)["hostname"], "bench-2");
 }
 
 TEST(Discover, NobodyAnsweringIsAnEmptyListNotAnError) {
@@ -114,10 +342,7 @@ TEST(Discover, BadFilterIsAUsageError) {
 TEST(ResolveLocalName, AnswersAndTimesOut) {
     auto port = private_mdns_port();
     responders r({device("esp-kitchen", 25, 8266, "d1_mini", false)}, port);
-    net::mdns_options o;
-    o.port = port;
-    o.interfaces = {"127.0.0.1"};
-    o.timeout = std::chrono::milliseconds(1500);
+    auto o = on_loopback(port, std::chrono::milliseconds(1500));
     auto found = net::resolve_local_name("esp-kitchen.local", o, null_log());
     ASSERT_TRUE(found) << found.error().message;
     EXPECT_EQ(*found, std::vector<std::string>{"127.0.0.25"});
@@ -128,4 +353,51 @@ TEST(ResolveLocalName, AnswersAndTimesOut) {
     EXPECT_EQ(missing.error().code, errc::host_not_found);
     EXPECT_TRUE(net::is_local_name("ESP-A.Local"));
     EXPECT_FALSE(net::is_local_name("esp-a.lan"));
+}
+
+// A one-shot resolver (dig, nss-mdns in some setups) asks from a port other than 5353 and expects a
+// unicast answer that repeats its id and question.
+TEST(MdnsResponder, AnswersAOneShotQuerierByUnicast) {
+    auto port = private_mdns_port();
+    responders r({device("esp-legacy", 26, 8266, "d1_mini", false)}, port);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+    in_addr itf{};
+    itf.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &itf, sizeof itf), 0);
+
+    auto query = mdns::address_query("esp-legacy.local");
+    query.id = 0x2a2a;
+    const bytes wire = mdns::encode(query);
+    sockaddr_in group{};
+    group.sin_family = AF_INET;
+    group.sin_port = htons(port);
+    ::inet_pton(AF_INET, mdns::ipv4_group, &group.sin_addr);
+    std::optional<mdns::message> reply;
+    // Multicast is best effort: ask up to three times.
+    for (int attempt = 0; attempt < 3 && !reply; ++attempt) {
+        ASSERT_EQ(::sendto(fd, wire.data(), wire.size(), 0, reinterpret_cast<sockaddr*>(&group), sizeof group),
+                  static_cast<ssize_t>(wire.size()));
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) continue;
+        std::array<std::uint8_t, 9000> buffer{};
+        const auto n = ::recv(fd, buffer.data(), buffer.size(), 0);
+        ASSERT_GT(n, 0);
+        auto decoded = mdns::decode(byte_view(buffer.data(), static_cast<std::size_t>(n)));
+        ASSERT_TRUE(decoded) << decoded.error().message;
+        reply = *decoded;
+    }
+    ::close(fd);
+    ASSERT_TRUE(reply) << "no unicast answer";
+    EXPECT_EQ(reply->id, 0x2a2a);
+    ASSERT_FALSE(reply->questions.empty());
+    EXPECT_EQ(reply->questions[0].name, "esp-legacy.local");
+    ASSERT_EQ(reply->answers.size(), 1u);
+    EXPECT_FALSE(reply->answers[0].cache_flush);
+    EXPECT_LE(reply->answers[0].ttl, 10u);
+    EXPECT_EQ(mdns::address_text(reply->answers[0]), "127.0.0.26");
 }

@@ -35,6 +35,15 @@ TEST(OtaDeviceCli, UsageErrorsExitWithTwoAndSayWhatToDo) {
         {"--stored-hash", "sha1"},
         {"--bind", "localhost"},
         {"--no-such-option"},
+        {"--devices", "count=0"},
+        {"--devices", "kind=esp9"},
+        {"--devices", "password=hunter2"},
+        {"--devices", "count=2,hostname=twin"},
+        {"--devices", "count=2,bind=::1,port=0", "--spread", "address"},
+        {"--count", "2", "--devices", "count=1"},
+        {"--spread", "diagonal"},
+        {"--mdns-port", "5999"},  // needs --mdns
+        {"--mdns", "--mdns-interface", "eth0"},
     };
     process_options no_password;
     no_password.unset_env = {"OTAFLASH_DEVICE_PASSWORD"};
@@ -43,6 +52,7 @@ TEST(OtaDeviceCli, UsageErrorsExitWithTwoAndSayWhatToDo) {
         EXPECT_EQ(r.exit_code, 2) << args.front() << " " << args.back() << ": " << r.err;
         EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("hint:"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
         EXPECT_TRUE(r.out.empty()) << r.out;
     }
 }

@@ -4,6 +4,8 @@
 #include "ota_host.hpp"
 
 #include "emulator/ota/device.hpp"
+#include "emulator/ota/fleet.hpp"
+#include "emulator/ota/listener.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -102,6 +104,53 @@ TEST(OtaDeviceInProcess, StartFailsCleanlyOnABadAddress) {
     auto started = d.start();
     ASSERT_FALSE(started.ok());
     EXPECT_EQ(started.error().code, errc::usage_error);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(OtaFleetInProcess, AdvertisesWhatEachDeviceIsAndRefusesTwoDevicesWithOneName) {
+    boost::asio::io_context io;
+    collecting_sink a_events, b_events, c_events;
+    ota::fleet fleet(io);
+    ota::device_config a;
+    a.port = 0;
+    a.hostname = "twin";
+    ota::device_config b = a;
+    b.kind = ota::device_kind::esp32;
+    b.password = ota::stored_password("s3cret", ota::stored_hash::sha256);
+    b.board = "esp32dev";
+    ota::device_config c;
+    c.kind = ota::device_kind::rp2040;
+    c.bind_address = "::1";
+    c.port = 0;
+    ASSERT_TRUE(fleet.add(a, a_events).ok());
+    ASSERT_TRUE(fleet.add(b, b_events).ok());
+    ASSERT_TRUE(fleet.add(c, c_events).ok());
+
+    const auto& devices = fleet.devices();
+    auto esp8266 = ota::advertisement_for(*devices[0], {"127.0.0.1"});
+    EXPECT_EQ(esp8266.hostname, "twin");
+    EXPECT_EQ(esp8266.port, devices[0]->port());
+    EXPECT_EQ(esp8266.txt, (std::vector<std::string>{"tcp_check=no", "ssh_upload=no", "board=d1_mini", "auth_upload=no"}));
+    ASSERT_EQ(esp8266.ipv4.size(), 1u);
+    EXPECT_EQ(esp8266.ipv4[0], (std::array<std::uint8_t, 4>{127, 0, 0, 1}));
+    EXPECT_EQ(ota::advertisement_for(*devices[1], {"127.0.0.1"}).txt,
+              (std::vector<std::string>{"tcp_check=no", "ssh_upload=no", "board=esp32dev", "auth_upload=yes"}));
+    auto pico = ota::advertisement_for(*devices[2], {"127.0.0.1"});
+    EXPECT_EQ(pico.hostname.substr(0, 5), "pico-");
+    EXPECT_TRUE(pico.ipv4.empty());
+    ASSERT_EQ(pico.ipv6.size(), 1u);
+    EXPECT_EQ(pico.ipv6[0][15], 1);
+
+    ota::mdns_settings nowhere;
+    nowhere.port = 0;  // never the real 5353, even if the check below were missing
+    auto advertised = fleet.advertise(nowhere);
+    ASSERT_FALSE(advertised.ok());
+    EXPECT_EQ(advertised.error().code, errc::usage_error);
+    EXPECT_NE(advertised.error().message.find("twin.local"), std::string::npos);
+    fleet.stop();
 }
 
 }  // namespace

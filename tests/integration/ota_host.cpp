@@ -61,6 +61,13 @@ void udp_peer::send_to(std::uint16_t port, std::string_view payload) {
     ::sendto(fd_, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
 }
 
+void udp_peer::send_to(const std::string& address, std::uint16_t port, std::string_view payload) {
+    auto a = loopback(port);
+    if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1 || (ntohl(a.sin_addr.s_addr) >> 24) != 127)
+        throw std::runtime_error("tests send to loopback addresses only, not " + address);
+    ::sendto(fd_, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+}
+
 std::optional<std::string> udp_peer::receive(ms timeout) {
     if (!wait_for(fd_, POLLIN, clock_type::now() + timeout)) return std::nullopt;
     std::string buffer(65536, '\0');

@@ -28,7 +28,8 @@ public:
     udp_peer& operator=(const udp_peer&) = delete;
 
     std::uint16_t port() const noexcept { return port_; }
-    void send_to(std::uint16_t port, std::string_view payload);
+    void send_to(std::uint16_t port, std::string_view payload);  // to 127.0.0.1
+    void send_to(const std::string& address, std::uint16_t port, std::string_view payload);  // 127.x.y.z only
     // The next datagram, or nullopt when none came in time.
     std::optional<std::string> receive(ms timeout);
 

@@ -38,7 +38,8 @@ result<std::vector<std::string>> resolve_local_name(const std::string& host, con
 
 bool is_local_name(const std::string& host) noexcept;  // ends in ".local" (case-insensitive)
 
-// Answers queries for the given advertisements until destroyed.
+// Answers queries for the given advertisements until destroyed: unique records at once, the
+// shared PTR of a browse after a random 20-120 ms (RFC 6762 §6), one-shot queriers by unicast.
 class mdns_responder {
 public:
     mdns_responder(boost::asio::io_context& io, std::vector<mdns::advertisement> ads, const mdns_options& options,
@@ -51,7 +52,7 @@ public:
 
 private:
     struct impl;
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;  // shared with its running coroutine and pending answers
 };
 
 }  // namespace otaflash::net

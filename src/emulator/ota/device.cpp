@@ -20,6 +20,7 @@
 #include <exception>
 #include <poll.h>
 #include <random>
+#include <span>
 #include <sys/socket.h>
 
 namespace otaflash::emulator::ota {
@@ -121,6 +122,19 @@ awaitable<void> run_writer(std::shared_ptr<connection> conn) {
     conn->drained.cancel();
 }
 
+// One receive buffer per thread for every device on it: a datagram is read and handled before the
+// next read, so devices need not carry 64 KiB each.
+std::span<char> datagram_buffer() {
+    thread_local std::array<char, 65536> buffer{};
+    return buffer;
+}
+
+std::uint32_t low32(const asio::ip::address& a) {
+    if (a.is_v4()) return a.to_v4().to_uint();
+    const auto b = a.to_v6().to_bytes();
+    return (std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) | (std::uint32_t{b[14]} << 8) | b[15];
+}
+
 }  // namespace
 
 struct device::impl : std::enable_shared_from_this<device::impl> {
@@ -132,6 +146,7 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
           log(logger),
           udp_socket(executor),
           loop_timer(executor),
+          wake(executor),
           listen(make_listener_config()) {}
 
     asio::any_io_executor executor;
@@ -141,7 +156,10 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
     log_sink& log;
     udp::socket udp_socket;
     asio::steady_timer loop_timer;
+    asio::steady_timer wake;  // the idle sketch loop sleeps on it until the receiver has an update
     listener listen;
+    std::string hostname;
+    std::string board;
     std::shared_ptr<connection> active;
     bool stopping = false;
     clock_type::time_point boot = clock_type::now();
@@ -206,7 +224,9 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
                                 "choose another --port (0 picks a free one) or --bind address");
         micros_offset = entropy();
         const peer here = local_peer();
-        events.on_event(ready_event{std::string(kind.name), here.address, here.port});
+        hostname = config.hostname.empty() ? default_hostname(kind, low32(address), here.port) : config.hostname;
+        board = config.board.empty() ? std::string(kind.default_board) : config.board;
+        events.on_event(ready_event{std::string(kind.name), here.address, here.port, hostname, board});
         note(log_level::info, "listening");
 
         auto self = shared_from_this();
@@ -220,6 +240,7 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
         boost::system::error_code ec;
         udp_socket.close(ec);
         loop_timer.cancel();
+        wake.cancel();
         if (active) active->close(true);
     }
 
@@ -238,33 +259,69 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
         for (auto& e : step.events) events.on_event(e);
     }
 
-    // esp8266/pico: lwIP hands each datagram to a callback at once, even during an update.
-    awaitable<void> receive_loop() {
-        auto self = shared_from_this();
-        std::array<char, 65536> buffer{};
-        while (!stopping) {
+    // Reads what is queued (non-blocking) and handles it; a bounded batch, so that errors the
+    // socket reports (ICMP unreachable from an earlier reply) cannot keep us here.
+    void receive_queued(std::size_t at_most) {
+        auto buffer = datagram_buffer();
+        for (std::size_t i = 0; i < at_most && !stopping; ++i) {
             udp::endpoint from;
-            auto [ec, n] = co_await udp_socket.async_receive_from(asio::buffer(buffer), from, tuple_awaitable);
-            if (stopping || ec == asio::error::operation_aborted) co_return;
-            if (ec) continue;
-            handle_datagram(std::string_view(buffer.data(), n), from);
+            boost::system::error_code ec;
+            const std::size_t n = udp_socket.receive_from(asio::buffer(buffer.data(), buffer.size()), from, 0, ec);
+            if (ec == asio::error::would_block || ec == asio::error::bad_descriptor) return;
+            if (!ec) handle_datagram(std::string_view(buffer.data(), n), from);
         }
     }
 
+    // esp8266/pico: lwIP hands each datagram to a callback at once, even during an update.
+    awaitable<void> receive_loop() {
+        auto self = shared_from_this();
+        while (!stopping) {
+            auto [ec] = co_await udp_socket.async_wait(udp::socket::wait_read, tuple_awaitable);
+            if (stopping || ec == asio::error::operation_aborted) co_return;
+            receive_queued(64);
+            if (listen.update_pending()) wake.cancel();
+        }
+    }
+
+    // Nothing for handle() to do: no update waiting and (esp32) no datagram to poll.
+    bool idle() {
+        if (listen.update_pending()) return false;
+        if (kind.async_udp) return true;
+        boost::system::error_code ec;
+        return udp_socket.available(ec) == 0 && !readable_now();
+    }
+
+    // An empty datagram is queued but available() says 0.
+    bool readable_now() {
+        pollfd p{udp_socket.native_handle(), POLLIN, 0};
+        return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+    }
+
     // loop() { ArduinoOTA.handle(); }: runs a pending update; esp32 also polls one datagram.
+    // While there is nothing to do the loop sleeps until there is, then resumes on its beat (the
+    // next multiple of the period since it started): a hundred idle devices cost no CPU, and a
+    // datagram still waits for handle() as long as it would on the device.
     awaitable<void> sketch_loop() {
         auto self = shared_from_this();
-        std::array<char, 65536> buffer{};
+        const auto beat_origin = clock_type::now();
         while (!stopping) {
             if (listen.update_pending()) co_await run_update(listen.take_update());
             if (stopping) co_return;
-            if (!kind.async_udp) {
-                udp::endpoint from;
-                boost::system::error_code ec;
-                const std::size_t n = udp_socket.receive_from(asio::buffer(buffer), from, 0, ec);
-                if (!ec) handle_datagram(std::string_view(buffer.data(), n), from);
+            if (!kind.async_udp) receive_queued(1);
+            if (idle()) {
+                if (kind.async_udp) {
+                    wake.expires_at(clock_type::time_point::max());
+                    co_await wake.async_wait(tuple_awaitable);
+                } else {
+                    co_await udp_socket.async_wait(udp::socket::wait_read, tuple_awaitable);
+                }
+                if (stopping) co_return;
+                const auto period = config.loop_period;
+                const auto beats = (clock_type::now() - beat_origin) / period + 1;
+                loop_timer.expires_at(beat_origin + beats * period);
+            } else {
+                loop_timer.expires_after(config.loop_period);
             }
-            loop_timer.expires_after(config.loop_period);
             co_await loop_timer.async_wait(tuple_awaitable);
         }
     }
@@ -438,5 +495,9 @@ result<void> device::start() { return impl_->start(); }
 void device::stop() { impl_->stop(); }
 std::string device::address() const { return impl_->local_peer().address; }
 std::uint16_t device::port() const { return impl_->local_peer().port; }
+std::string device::hostname() const { return impl_->hostname; }
+std::string device::board() const { return impl_->board; }
+bool device::has_password() const { return impl_->config.password.has_value(); }
+device_kind device::kind() const { return impl_->config.kind; }
 
 }  // namespace otaflash::emulator::ota

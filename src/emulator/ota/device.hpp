@@ -34,6 +34,8 @@ struct device_config {
     std::uint32_t recv_buffer = 0;      // SO_RCVBUF of the connect-back socket; 0 = system default
     fault_set faults;
     double time_scale = 1.0;            // multiplies the firmware's delays and timeouts (tests only)
+    std::string hostname;               // as setHostname(), without ".local"; empty = the kind's default
+    std::string board;                  // what mDNS TXT board= says; empty = the kind's default
 };
 
 class device {
@@ -51,6 +53,11 @@ public:
 
     std::string address() const;
     std::uint16_t port() const;
+    // Known once start() succeeded (the default hostname depends on the bound address and port).
+    std::string hostname() const;
+    std::string board() const;
+    bool has_password() const;
+    device_kind kind() const;
 
 private:
     struct impl;

@@ -14,6 +14,8 @@ struct ready_event {
     std::string kind;
     std::string address;
     std::uint16_t port = 0;
+    std::string hostname;  // without ".local"
+    std::string board;
 };
 
 // An invitation the device accepted (well-formed, command 0 or 100).

@@ -13,7 +13,8 @@ json optional_text(const std::optional<std::string>& text) { return text ? json(
 
 struct to_json_visitor {
     json operator()(const ready_event& e) const {
-        return {{"event", "ready"}, {"kind", e.kind}, {"address", e.address}, {"port", e.port}};
+        return {{"event", "ready"}, {"kind", e.kind},         {"address", e.address},
+                {"port", e.port},   {"hostname", e.hostname}, {"board", e.board}};
     }
     json operator()(const invitation_event& e) const {
         return {{"event", "invitation"}, {"from", e.from}, {"command", e.command}, {"size", e.size},
@@ -30,9 +31,10 @@ struct to_json_visitor {
 
 }  // namespace
 
-std::string to_json_line(const device_event& event, const std::string& device) {
+std::string to_json_line(const device_event& event, const std::string& device, const std::string& hostname) {
     json line = std::visit(to_json_visitor{}, event);
     if (!device.empty()) line["device"] = device;
+    if (!hostname.empty()) line["hostname"] = hostname;
     // Device texts are not always UTF-8 (end-error, garbage from a host): replace, never throw.
     return line.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -40,11 +42,16 @@ std::string to_json_line(const device_event& event, const std::string& device) {
 void json_lines_sink::on_event(const device_event& event) {
     if (const auto* ready = std::get_if<ready_event>(&event); ready && name_device_) {
         device_ = to_string(peer{ready->address, ready->port});
+        hostname_ = ready->hostname;
     }
-    const std::string line = to_json_line(event, device_) + "\n";
+    const std::string line = to_json_line(event, device_, hostname_) + "\n";
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
     if (std::holds_alternative<update_event>(event) && on_update_) on_update_();
+}
+
+std::string mdns_ready_line(std::uint16_t port, const std::vector<std::string>& interfaces, std::size_t devices) {
+    return json{{"event", "mdns"}, {"port", port}, {"interfaces", interfaces}, {"devices", devices}}.dump();
 }
 
 }  // namespace otaflash::emulator::ota

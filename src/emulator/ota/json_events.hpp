@@ -4,15 +4,20 @@
 
 #include "emulator/ota/events.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace otaflash::emulator::ota {
 
-// One line of JSON, without the newline. `device` ("127.0.0.1:8266") is added as a field when
-// several devices share the output.
-std::string to_json_line(const device_event& event, const std::string& device = {});
+// One line of JSON, without the newline. `device` ("127.0.0.1:8266") and `hostname` are added as
+// fields when several devices share the output.
+std::string to_json_line(const device_event& event, const std::string& device = {}, const std::string& hostname = {});
+
+// The line that says the mDNS responder answers (after every device's ready line).
+std::string mdns_ready_line(std::uint16_t port, const std::vector<std::string>& interfaces, std::size_t devices);
 
 class json_lines_sink final : public event_sink {
 public:
@@ -26,7 +31,8 @@ private:
     std::FILE* out_;
     std::function<void()> on_update_;
     bool name_device_;
-    std::string device_;  // from this device's ready event
+    std::string device_;    // from this device's ready event
+    std::string hostname_;  // likewise
 };
 
 }  // namespace otaflash::emulator::ota

@@ -15,7 +15,8 @@ constexpr kind_traits esp8266_traits{
     .ok_before_begin = false, .drain_reads = true, .max_read = 4096, .int_digits_limit = 16,
     .datagram_limit = std::nullopt, .receive_wait = 1000ms, .receive_timeout_effective = false,
     .receive_retries = 0, .connect_delay = 100ms, .connect_timeout = 5000ms,
-    .delay_before_ok = 1000ms, .delay_after_ok = 1000ms};
+    .delay_before_ok = 1000ms, .delay_after_ok = 1000ms,
+    .hostname_prefix = "esp8266-", .chip_id_digits = 6, .default_board = "d1_mini"};
 
 constexpr kind_traits esp32_legacy_traits{
     .kind = device_kind::esp32_legacy, .name = "esp32-legacy", .default_port = 3232,
@@ -24,7 +25,8 @@ constexpr kind_traits esp32_legacy_traits{
     .ok_before_begin = true, .drain_reads = false, .max_read = 1460, .int_digits_limit = 15,
     .datagram_limit = 1460, .receive_wait = 1000ms, .receive_timeout_effective = true,
     .receive_retries = 3, .connect_delay = 0ms, .connect_timeout = 3000ms,
-    .delay_before_ok = 0ms, .delay_after_ok = 0ms};
+    .delay_before_ok = 0ms, .delay_after_ok = 0ms,
+    .hostname_prefix = "esp32-", .chip_id_digits = 12, .default_board = "esp32"};
 
 constexpr kind_traits esp32_traits = [] {
     kind_traits t = esp32_legacy_traits;
@@ -41,6 +43,9 @@ constexpr kind_traits rp2040_traits = [] {
     t.name = "rp2040";
     t.default_port = 2040;
     t.updater = updater_family::rp2040;
+    t.hostname_prefix = "pico-";
+    t.chip_id_digits = 16;
+    t.default_board = "rpipicow";
     return t;
 }();
 
@@ -56,6 +61,14 @@ std::optional<device_kind> kind_from_name(std::string_view name) noexcept {
     for (const auto& t : table)
         if (t.name == name) return t.kind;
     return std::nullopt;
+}
+
+std::string default_hostname(const kind_traits& kind, std::uint32_t address, std::uint16_t port) {
+    const std::uint64_t id = (static_cast<std::uint64_t>(address) << 16) | port;
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string name(kind.hostname_prefix);
+    for (unsigned i = kind.chip_id_digits; i-- > 0;) name.push_back(i < 16 ? digits[(id >> (4 * i)) & 0xF] : '0');
+    return name;
 }
 
 }  // namespace otaflash::emulator::ota

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace otaflash::emulator::ota {
@@ -60,10 +61,20 @@ struct kind_traits {
     millis connect_timeout;  // WiFiClient::connect()
     millis delay_before_ok;  // after Update.end() (esp8266/pico: flush, delay(1000))
     millis delay_after_ok;   // before closing (esp8266/pico: flush, delay(1000))
+    // What ArduinoOTA.begin() advertises over mDNS when the sketch sets nothing
+    // (../shared/protocols/espota.md §1, §10): "<prefix><chip id in hex>", and the TXT board=.
+    std::string_view hostname_prefix;
+    unsigned chip_id_digits;
+    std::string_view default_board;
 };
 
 const kind_traits& traits(device_kind kind) noexcept;
 std::span<const kind_traits> all_kinds() noexcept;
 std::optional<device_kind> kind_from_name(std::string_view name) noexcept;
+
+// The hostname a device of this kind gives itself when the sketch sets none: the prefix and the
+// chip id in hex. The emulator makes that id from the device's IPv4 address (or the low 32 bits of
+// an IPv6 one) and its port, so devices differ in one process and across processes.
+std::string default_hostname(const kind_traits& kind, std::uint32_t address, std::uint16_t port);
 
 }  // namespace otaflash::emulator::ota

@@ -1,9 +1,9 @@
-// otaflash-ota-device: an emulated ArduinoOTA device for testing OTA pipelines (README
-// "Emulated OTA device"). Options in, one device on one io_context, events out as JSON Lines.
+// otaflash-ota-device: emulated ArduinoOTA devices for testing OTA pipelines (README "Emulated OTA
+// device"). Options in, a fleet of one or more devices on one io_context, events out as JSON Lines.
 
-#include "emulator/ota/device.hpp"
+#include "emulator/ota/fleet.hpp"
+#include "emulator/ota/fleet_plan.hpp"
 #include "emulator/ota/json_events.hpp"
-#include "emulator/ota/listener.hpp"
 
 #include "cli/logging.hpp"
 #include "cli/output.hpp"
@@ -12,13 +12,15 @@
 #include <otaflash/version.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
-#include <cstdlib>
+#include <cstdio>
+#include <sys/resource.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,43 +30,46 @@ namespace ota = otaflash::emulator::ota;
 namespace {
 
 constexpr const char* program = "otaflash-ota-device";
-constexpr const char* password_env = "OTAFLASH_DEVICE_PASSWORD";
 
-constexpr const char* footer = R"(Password: OTAFLASH_DEVICE_PASSWORD, or --password-file (first line), as the sketch's
-setPassword(); or --password-hash-file holding the stored hash verbatim, as setPasswordHash().
-Without one the device asks for no authentication.
+constexpr const char* footer = R"(Password: OTAFLASH_DEVICE_PASSWORD (or --password-env VAR), or --password-file (first line),
+as the sketch's setPassword(); or --password-hash-file holding the stored hash verbatim, as
+setPasswordHash(). Without one the device asks for no authentication.
 
 Faults (--fault, repeatable): silent, reject-auth, no-space, no-connect, connect-idle,
 drop-after=N, stall-after=N, bad-md5, end-error=TEXT.
 
-Standard output: one JSON object per line: ready, invitation, auth, update. Logs go to stderr.
+Fleets: --devices SPEC (repeatable) adds a group of devices: the device options above as
+KEY=VALUE without dashes, separated by commas, plus count=N; every key not given comes from the
+command line. Keys: count, kind, bind, port, password-env, password-file, password-hash-file,
+no-password, stored-hash, out, hostname, board, flash-size, loop-ms, flash-rate, ack-latency,
+recv-buffer, fault (repeatable; fault=none), time-scale. In hostname and out, %d is the device's
+index in the fleet. --fleet FILE reads one SPEC per line ('#' comments).
+
+Standard output: one JSON object per line: ready, mdns, invitation, auth, update. Logs go to stderr.
 
 Examples:
   otaflash-ota-device --kind esp32 --port 0 --out got.bin --updates 1
   OTAFLASH_DEVICE_PASSWORD=secret otaflash-ota-device --kind esp8266 --fault drop-after=4096
   otaflash-ota-device --kind esp8266 --recv-buffer 5744 --flash-rate 200000 --ack-latency 20
+  otaflash-ota-device --mdns --spread address --out 'got/%d.bin' \
+      --devices count=95,hostname=esp-%d --devices count=5,hostname=bad-%d,fault=bad-md5
 
 Exit status: 0 stopped (SIGINT/SIGTERM or --updates reached), 2 usage, 4 unreadable password
-file, 9 cannot bind the address.)";
+or fleet file, 9 cannot bind an address (or the mDNS port).)";
 
 struct options {
-    std::string kind = "esp8266";
-    std::string bind = "127.0.0.1";
-    std::optional<std::uint16_t> port;
+    ota::device_settings device;
+    std::string password_env;
     std::string password_file;
     std::string password_hash_file;
-    std::string stored_hash;
-    std::string out;
-    std::uint64_t flash_size = 1u << 20;
+    bool no_password = false;
     std::uint64_t updates = 0;
-    unsigned loop_ms = 5;
-    std::uint64_t flash_rate = 0;
-    unsigned ack_latency_ms = 0;
-    std::uint32_t recv_buffer = 0;
-    std::vector<std::string> faults;
-    double time_scale = 1.0;
     unsigned count = 1;
     std::string spread = "port";
+    std::vector<std::string> groups;
+    std::string fleet_file;
+    bool mdns = false;
+    ota::mdns_settings mdns_settings;
     otaflash::cli::logging_options logging;
 };
 
@@ -73,163 +78,162 @@ int fail(const otaflash::failure& error) {
     return report.fail(program, error);
 }
 
-// The first line of a file, without its line ending.
-otaflash::result<std::string> first_line(const std::string& path, const char* option) {
-    auto data = otaflash::read_file(path, true, 64 * 1024);
-    if (!data) return std::move(data).error();
-    std::string text(otaflash::as_text(*data));
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.empty())
-        return otaflash::make_failure(otaflash::errc::file_empty, std::string(option) + " " + path + " has an empty first line",
-                                      "put the password (or hash) on the first line");
-    return text;
+otaflash::failure in(const std::string& origin, otaflash::failure error) {
+    error.message = origin + ": " + error.message;
+    return error;
 }
 
-otaflash::result<ota::device_config> resolve(const options& o) {
-    using otaflash::errc;
-    using otaflash::make_failure;
-    ota::device_config config;
-
-    auto kind = ota::kind_from_name(o.kind);
-    if (!kind)
-        return make_failure(errc::usage_error, "unknown --kind '" + o.kind + "'",
-                            "use one of esp8266, esp32, esp32-legacy, rp2040");
-    config.kind = *kind;
-    config.bind_address = o.bind;
-    config.port = o.port;
-
-    std::optional<ota::stored_hash> hash;
-    if (o.stored_hash == "md5") hash = ota::stored_hash::md5;
-    else if (o.stored_hash == "sha256") hash = ota::stored_hash::sha256;
-    else if (!o.stored_hash.empty())
-        return make_failure(errc::usage_error, "unknown --stored-hash '" + o.stored_hash + "'", "use md5 or sha256");
-
-    if (!o.password_hash_file.empty()) {
-        if (hash)
-            return make_failure(errc::usage_error, "--stored-hash applies to a password, not to --password-hash-file",
-                                "the hash file is stored verbatim; drop --stored-hash");
-        auto stored = first_line(o.password_hash_file, "--password-hash-file");
-        if (!stored) return std::move(stored).error();
-        config.password = otaflash::secret(std::move(*stored));
-    } else {
-        std::optional<otaflash::secret> password;
-        if (!o.password_file.empty()) {
-            auto line = first_line(o.password_file, "--password-file");
-            if (!line) return std::move(line).error();
-            password = otaflash::secret(std::move(*line));
-        } else if (const char* env = std::getenv(password_env); env && *env) {
-            password = otaflash::secret(env);
-        }
-        if (password)
-            config.password = ota::stored_password(password->reveal(), hash.value_or(ota::traits(*kind).default_stored_hash));
-    }
-
-    config.out_file = o.out;
-    if (o.flash_size == 0)
-        return make_failure(errc::usage_error, "--flash-size must be more than 0", "give the update space in bytes");
-    config.flash_size = o.flash_size;
-    if (o.loop_ms == 0) return make_failure(errc::usage_error, "--loop-ms must be at least 1", "the default is 5");
-    config.loop_period = std::chrono::milliseconds(o.loop_ms);
-    config.flash_rate = o.flash_rate;
-    config.ack_latency = std::chrono::milliseconds(o.ack_latency_ms);
-    config.recv_buffer = o.recv_buffer;
-    for (const auto& f : o.faults)
-        if (auto added = ota::add_fault(config.faults, f); !added) return std::move(added).error();
-    if (config.faults.reject_auth && !config.password)
-        return make_failure(errc::usage_error, "--fault reject-auth needs a device password",
-                            std::string("set ") + password_env + " or give --password-file");
-    if (!(o.time_scale > 0.0))
-        return make_failure(errc::usage_error, "--time-scale must be more than 0", "1 is real time");
-    config.time_scale = o.time_scale;
-    return config;
+// The command line's device options: the defaults of every group.
+ota::device_settings defaults(const options& o) {
+    using origin = ota::password_source::origin;
+    ota::device_settings d = o.device;
+    if (!o.password_env.empty()) d.password = {origin::environment, o.password_env, true};
+    if (!o.password_file.empty()) d.password = {origin::file, o.password_file, true};
+    if (!o.password_hash_file.empty()) d.password = {origin::hash_file, o.password_hash_file, true};
+    if (o.no_password) d.password = {origin::none, {}, true};
+    return d;
 }
 
-// --count devices from one configuration: consecutive ports or consecutive IPv4 addresses; each
-// writes its own --out file (FILE.0, FILE.1, ...).
-otaflash::result<std::vector<ota::device_config>> spread(const ota::device_config& base, const options& o) {
+// --count, or the groups of --fleet and --devices (in that order).
+otaflash::result<std::vector<ota::device_group>> groups(const options& o) {
     using otaflash::errc;
     using otaflash::make_failure;
+    const auto base = defaults(o);
     if (o.count == 0) return make_failure(errc::usage_error, "--count must be at least 1", "the default is 1");
+    if (o.groups.empty() && o.fleet_file.empty()) return std::vector<ota::device_group>{{base, o.count, {}}};
+
+    std::vector<std::pair<std::string, std::string>> specs;  // origin, SPEC
+    if (!o.fleet_file.empty()) {
+        auto text = otaflash::read_file(o.fleet_file, true, 1 << 20);
+        if (!text) return std::move(text).error();
+        for (auto& line : ota::fleet_file_specs(otaflash::as_text(*text)))
+            specs.emplace_back(o.fleet_file + ":" + std::to_string(line.number), std::move(line.spec));
+        if (specs.empty())
+            return make_failure(errc::usage_error, "--fleet " + o.fleet_file + " describes no devices",
+                                "write one SPEC per line, e.g. count=10,kind=esp32");
+    }
+    for (const auto& spec : o.groups) specs.emplace_back("--devices '" + ota::shown_spec(spec) + "'", spec);
+
+    std::vector<ota::device_group> out;
+    for (auto& [origin, spec] : specs) {
+        auto group = ota::parse_group(spec, base);
+        if (!group) return in(origin, std::move(group).error());
+        group->origin = origin;
+        out.push_back(std::move(*group));
+    }
+    return out;
+}
+
+otaflash::result<std::vector<ota::device_config>> plan(const options& o) {
+    auto planned = groups(o);
+    if (!planned) return std::move(planned).error();
     if (o.spread != "port" && o.spread != "address")
-        return make_failure(errc::usage_error, "unknown --spread '" + o.spread + "'", "use port or address");
-    std::vector<ota::device_config> fleet;
-    if (o.count == 1) {
-        fleet.push_back(base);
-        return fleet;
+        return otaflash::make_failure(otaflash::errc::usage_error, "unknown --spread '" + o.spread + "'",
+                                      "use port or address");
+    for (const auto& itf : o.mdns_settings.interfaces) {
+        boost::system::error_code ec;
+        (void)boost::asio::ip::make_address_v4(itf, ec);
+        if (ec)
+            return otaflash::make_failure(otaflash::errc::usage_error,
+                                          "--mdns-interface '" + itf + "' is not an IPv4 address",
+                                          "give the IPv4 address of a local interface, e.g. 127.0.0.1");
     }
-    boost::system::error_code ec;
-    const auto first = boost::asio::ip::make_address(base.bind_address, ec);
-    if (o.spread == "address" && (ec || !first.is_v4()))
-        return make_failure(errc::usage_error, "--spread address needs an IPv4 --bind address",
-                            "e.g. --bind 127.0.0.1 --count 10 --spread address");
-    const std::uint32_t first_port = base.port.value_or(ota::traits(base.kind).default_port);
-    if (o.spread == "port" && first_port != 0 && first_port + o.count - 1 > 65535)
-        return make_failure(errc::usage_error, "--count " + std::to_string(o.count) + " devices from port " +
-                                                   std::to_string(first_port) + " run past port 65535",
-                            "start lower, or use --port 0");
-    for (unsigned i = 0; i < o.count; ++i) {
-        ota::device_config one = base;
-        if (o.spread == "port") {
-            if (first_port != 0) one.port = static_cast<std::uint16_t>(first_port + i);
-        } else {
-            one.bind_address = boost::asio::ip::make_address_v4(first.to_v4().to_uint() + i).to_string();
-        }
-        if (!base.out_file.empty()) one.out_file = base.out_file + "." + std::to_string(i);
-        fleet.push_back(std::move(one));
-    }
-    return fleet;
+    return ota::plan_fleet(*planned, o.spread == "port" ? ota::spread_mode::port : ota::spread_mode::address);
+}
+
+// Every device holds a UDP socket and, during an update, a TCP one: a large fleet needs more
+// descriptors than the usual soft limit of 1024.
+void allow_descriptors(std::size_t devices) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t wanted = static_cast<rlim_t>(devices) * 2 + 64;
+    if (limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = std::min(wanted, limit.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 void add_options(CLI::App& app, options& o) {
     const char* device = "Device";
     const char* behaviour = "Behaviour";
+    const char* fleet = "Fleet";
+    const char* mdns = "mDNS";
     const char* output = "Output";
-    app.add_option("--kind", o.kind, "esp8266, esp32 (core >= 3.3.1, PBKDF2 auth), esp32-legacy (<= 3.3.0), rp2040")
+    auto& d = o.device;
+    app.add_option("--kind", d.kind, "esp8266, esp32 (core >= 3.3.1, PBKDF2 auth), esp32-legacy (<= 3.3.0), rp2040")
         ->default_str("esp8266")
         ->group(device);
-    app.add_option("--bind", o.bind, "Address of the device's UDP socket and of its connect-back (127.0.0.1, ::1)")
+    app.add_option("--bind", d.bind, "Address of the device's UDP socket and of its connect-back (127.0.0.1, ::1)")
         ->default_str("127.0.0.1")
         ->group(device);
-    app.add_option("--port", o.port, "UDP port (default: the kind's, 8266/3232/2040; 0 picks a free one)")->group(device);
+    app.add_option("--port", d.port, "UDP port (default: the kind's, 8266/3232/2040; 0 picks a free one)")->group(device);
+    auto* env = app.add_option("--password-env", o.password_env,
+                               "Environment variable holding the password (default OTAFLASH_DEVICE_PASSWORD)")
+                    ->group(device);
     auto* pw = app.add_option("--password-file", o.password_file, "Password on the first line (as setPassword())")
                    ->group(device);
     auto* hash = app.add_option("--password-hash-file", o.password_hash_file,
                                 "Stored hash on the first line, used verbatim (as setPasswordHash())")
                      ->group(device);
-    pw->excludes(hash);
-    app.add_option("--stored-hash", o.stored_hash,
+    auto* none = app.add_flag("--no-password", o.no_password, "No password, whatever the environment holds")->group(device);
+    for (auto* a : {env, pw, hash, none})
+        for (auto* b : {env, pw, hash, none})
+            if (a != b) a->excludes(b);
+    app.add_option("--stored-hash", d.stored_hash,
                    "What setPassword() stores: md5 or sha256 (default: sha256 for esp32, md5 for the others)")
         ->group(device);
-    app.add_option("--flash-size", o.flash_size, "Bytes of space for an update (app or filesystem)")
+    app.add_option("--flash-size", d.flash_size, "Bytes of space for an update (app or filesystem)")
         ->default_str("1048576")
         ->group(device);
-    app.add_option("--out", o.out, "Write every accepted image to this file (atomically)")->group(output);
-    app.add_option("--updates", o.updates, "Exit (status 0) after this many update attempts ended")->group(behaviour);
-    app.add_option("--loop-ms", o.loop_ms, "Period of the sketch's loop(), which runs ArduinoOTA.handle()")
+    app.add_option("--hostname", d.hostname,
+                   "mDNS name without .local, as setHostname(); %d: index in the fleet "
+                   "(default: the kind's, esp8266-XXXXXX, esp32-XXXXXXXXXXXX, pico-...)")
+        ->group(device);
+    app.add_option("--board", d.board, "TXT board= of the mDNS advertisement (default: d1_mini, esp32, rpipicow)")
+        ->group(device);
+    app.add_option("--out", d.out, "Write every accepted image to this file (atomically; %d: index in the fleet)")
+        ->group(output);
+    app.add_option("--updates", o.updates, "Exit (status 0) after this many update attempts ended (all devices)")
+        ->group(behaviour);
+    app.add_option("--loop-ms", d.loop_ms, "Period of the sketch's loop(), which runs ArduinoOTA.handle()")
         ->default_str("5")
         ->group(behaviour);
-    app.add_option("--flash-rate", o.flash_rate, "Flash write speed in bytes/s; the device reads no faster (0 = unlimited)")
+    app.add_option("--flash-rate", d.flash_rate, "Flash write speed in bytes/s; the device reads no faster (0 = unlimited)")
         ->default_str("0")
         ->group(behaviour);
-    app.add_option("--ack-latency", o.ack_latency_ms, "Every acknowledgement leaves this many ms later; reads go on")
+    app.add_option("--ack-latency", d.ack_latency_ms, "Every acknowledgement leaves this many ms later; reads go on")
         ->default_str("0")
         ->group(behaviour);
-    app.add_option("--recv-buffer", o.recv_buffer, "SO_RCVBUF of the device's TCP socket (5744 is lwIP's window)")
+    app.add_option("--recv-buffer", d.recv_buffer, "SO_RCVBUF of the device's TCP socket (5744 is lwIP's window)")
         ->group(behaviour);
-    app.add_option("--fault", o.faults, "Misbehave on purpose (repeatable; list below)")->group(behaviour);
-    app.add_option("--time-scale", o.time_scale,
+    app.add_option("--fault", d.faults, "Misbehave on purpose (repeatable; list below)")->group(behaviour);
+    app.add_option("--time-scale", d.time_scale,
                    "Multiply the firmware's delays and timeouts (1 s before OK, receive timeout...); for tests")
         ->default_str("1")
         ->group(behaviour);
-    app.add_option("--count", o.count, "Run this many devices in one process (the same kind and faults)")
-        ->default_str("1")
-        ->group(device);
+    auto* count = app.add_option("--count", o.count, "Run this many devices in one process (the same kind and faults)")
+                      ->default_str("1")
+                      ->group(fleet);
+    auto* groups = app.add_option("--devices", o.groups,
+                                  "A group of devices, e.g. count=10,kind=esp32,fault=no-space (repeatable; below)")
+                       ->group(fleet);
+    auto* file = app.add_option("--fleet", o.fleet_file, "Groups from a file, one SPEC per line")->group(fleet);
+    count->excludes(groups)->excludes(file);
     app.add_option("--spread", o.spread,
-                   "How --count devices differ: port (consecutive ports) or address (consecutive IPv4 addresses, "
-                   "e.g. 127.0.0.1, 127.0.0.2, ...)")
+                   "How the devices differ: port (consecutive ports) or address (consecutive IPv4 addresses, "
+                   "127.0.0.1, 127.0.0.2, ..., each on its kind's port)")
         ->default_str("port")
-        ->group(device);
+        ->group(fleet);
+    auto* on = app.add_flag("--mdns", o.mdns, "Answer mDNS for every device: <hostname>.local and _arduino._tcp")
+                   ->group(mdns);
+    app.add_option("--mdns-port", o.mdns_settings.port, "UDP port of the mDNS group (default 5353; others for tests)")
+        ->default_str("5353")
+        ->needs(on)
+        ->group(mdns);
+    app.add_option("--mdns-interface", o.mdns_settings.interfaces,
+                   "IPv4 address of an interface to answer on (repeatable; default 127.0.0.1)")
+        ->default_str("127.0.0.1")
+        ->needs(on)
+        ->group(mdns);
     app.add_flag("-v,--verbose", o.logging.verbose, "More log detail on stderr (-vv debug)")->group(output);
     app.add_flag("-q,--quiet", o.logging.quiet, "Only errors on stderr")->group(output);
     app.add_option("--log-level", o.logging.level, "trace, debug, info, warn, error (env OTAFLASH_LOG)")->group(output);
@@ -253,33 +257,37 @@ int main(int argc, char** argv) {
         return fail(otaflash::make_failure(otaflash::errc::usage_error, e.what(), "see " + std::string(program) + " --help"));
     }
 
-    auto config = resolve(o);
-    if (!config) return fail(config.error());
+    auto planned = plan(o);
+    if (!planned) return fail(planned.error());
     if (auto logging = otaflash::cli::setup_logging(o.logging); !logging) return fail(logging.error());
-
-    auto fleet = spread(*config, o);
-    if (!fleet) return fail(fleet.error());
+    allow_descriptors(planned->size());
 
     boost::asio::io_context io;
     std::uint64_t ended = 0;
     auto count_update = [&] {
         if (o.updates > 0 && ++ended >= o.updates) io.stop();
     };
-    // Sinks before devices: a device reports to its sink until it is destroyed.
+    // Sinks before the fleet: a device reports to its sink until it is destroyed.
     std::vector<std::unique_ptr<ota::json_lines_sink>> sinks;
-    std::vector<std::unique_ptr<ota::device>> devices;
+    ota::fleet devices(io, otaflash::cli::cli_log());
     // Signals are caught before the first ready line, so a script may stop us as soon as it reads it.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
-        for (auto& d : devices) d->stop();
+        devices.stop();
         io.stop();
     });
-    for (auto& one : *fleet) {
-        sinks.push_back(std::make_unique<ota::json_lines_sink>(stdout, count_update, fleet->size() > 1));
-        devices.push_back(std::make_unique<ota::device>(io.get_executor(), std::move(one), *sinks.back(),
-                                                        otaflash::cli::cli_log()));
-        if (auto started = devices.back()->start(); !started) return fail(started.error());
+    const bool several = planned->size() > 1;
+    for (auto& one : *planned) {
+        sinks.push_back(std::make_unique<ota::json_lines_sink>(stdout, count_update, several));
+        if (auto started = devices.add(std::move(one), *sinks.back()); !started) return fail(started.error());
+    }
+    if (o.mdns) {
+        if (auto advertised = devices.advertise(o.mdns_settings); !advertised) return fail(advertised.error());
+        const std::string line =
+            ota::mdns_ready_line(o.mdns_settings.port, o.mdns_settings.interfaces, devices.devices().size()) + "\n";
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
     }
     io.run();
     return 0;

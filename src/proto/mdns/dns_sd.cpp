@@ -147,15 +147,19 @@ std::optional<message> answer(const message& query, const advertisement& ad) {
     auto ptr = [&] { record r; r.name = ad.service; r.type = rr_type::ptr; r.target = instance; r.ttl = 4500; return r; };
     auto srv = [&] { record r; r.name = instance; r.type = rr_type::srv; r.cache_flush = true; r.target = host; r.port = ad.port; return r; };
     auto txt = [&] { record r; r.name = instance; r.type = rr_type::txt; r.cache_flush = true; r.txt = ad.txt; r.ttl = 4500; return r; };
-    auto addresses = [&](std::vector<record>& into) {
-        for (const auto& a : ad.ipv4) {
+    auto addresses = [&](std::vector<record>& into, bool v4, bool v6) {
+        auto add = [&](rr_type type, const auto& bytes) {
             record r;
             r.name = host;
-            r.type = rr_type::a;
+            r.type = type;
             r.cache_flush = true;
-            std::copy(a.begin(), a.end(), r.address.begin());
+            std::copy(bytes.begin(), bytes.end(), r.address.begin());
             into.push_back(r);
-        }
+        };
+        if (v4)
+            for (const auto& a : ad.ipv4) add(rr_type::a, a);
+        if (v6)
+            for (const auto& a : ad.ipv6) add(rr_type::aaaa, a);
     };
     message reply;
     reply.response = true;
@@ -166,16 +170,33 @@ std::optional<message> answer(const message& query, const advertisement& ad) {
             reply.answers.push_back(ptr());
             reply.additionals.push_back(srv());
             reply.additionals.push_back(txt());
-            addresses(reply.additionals);
+            addresses(reply.additionals, true, true);
         } else if (same_name(q.name, instance)) {
             if (any || q.type == rr_type::srv) reply.answers.push_back(srv());
             if (any || q.type == rr_type::txt) reply.answers.push_back(txt());
-            addresses(reply.additionals);
-        } else if (same_name(q.name, host) && (any || q.type == rr_type::a)) {
-            addresses(reply.answers);
+            addresses(reply.additionals, true, true);
+        } else if (same_name(q.name, host)) {
+            addresses(reply.answers, any || q.type == rr_type::a, any || q.type == rr_type::aaaa);
         }
     }
     if (reply.answers.empty()) return std::nullopt;
+    return reply;
+}
+
+bool has_shared_answer(const message& reply) {
+    return std::any_of(reply.answers.begin(), reply.answers.end(), [](const record& r) { return r.type == rr_type::ptr; });
+}
+
+message legacy_reply(message reply, const message& query) {
+    constexpr std::uint32_t legacy_ttl_limit = 10;
+    reply.id = query.id;
+    reply.questions = query.questions;
+    for (auto& q : reply.questions) q.unicast_response = false;
+    for (auto* section : {&reply.answers, &reply.authorities, &reply.additionals})
+        for (auto& r : *section) {
+            r.cache_flush = false;
+            r.ttl = std::min(r.ttl, legacy_ttl_limit);
+        }
     return reply;
 }
 

@@ -162,3 +162,65 @@ TEST(DnsSd, TxtFilters) {
     EXPECT_FALSE(parse_txt_filter("board"));
     EXPECT_FALSE(parse_txt_filter("=x"));
 }
+
+TEST(DnsSd, Ipv6AddressesAnswerAaaaAndTravelWithTheService) {
+    auto ad = device("esp-v6", 9, "d1_mini");
+    ad.ipv6 = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+    message only_a;
+    only_a.questions.push_back({"esp-v6.local", rr_type::a, false});
+    auto a = answer(only_a, ad);
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->answers.size(), 1u);
+    EXPECT_EQ(a->answers[0].type, rr_type::a);
+
+    message only_aaaa;
+    only_aaaa.questions.push_back({"esp-v6.local", rr_type::aaaa, false});
+    auto aaaa = decode(encode(*answer(only_aaaa, ad)));
+    ASSERT_TRUE(aaaa);
+    ASSERT_EQ(aaaa->answers.size(), 1u);
+    EXPECT_EQ(aaaa->answers[0].type, rr_type::aaaa);
+    EXPECT_TRUE(aaaa->answers[0].cache_flush);
+    EXPECT_EQ(address_text(aaaa->answers[0]), "::1");
+
+    // A device with no IPv6 address stays silent when asked only for AAAA.
+    EXPECT_FALSE(answer(only_aaaa, device("esp-v4", 9, "d1_mini")));
+
+    // Browsing: both kinds of address arrive with the service, IPv4 first.
+    browse_collector collector;
+    collector.add(*decode(encode(*answer(browse_query(), ad))));
+    auto found = collector.instances();
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].addresses, (std::vector<std::string>{"127.0.0.9", "::1"}));
+    EXPECT_EQ(addresses_for(*answer(address_query("esp-v6.local"), ad), "esp-v6.local"),
+              (std::vector<std::string>{"127.0.0.9", "::1"}));
+}
+
+TEST(DnsSd, OnlyTheBrowseAnswerIsShared) {
+    const auto ad = device("esp-a", 5, "d1_mini");
+    EXPECT_TRUE(has_shared_answer(*answer(browse_query(), ad)));
+    EXPECT_FALSE(has_shared_answer(*answer(address_query("esp-a.local"), ad)));
+    message srv;
+    srv.questions.push_back({"esp-a._arduino._tcp.local", rr_type::srv, false});
+    EXPECT_FALSE(has_shared_answer(*answer(srv, ad)));
+}
+
+TEST(DnsSd, LegacyReplyEchoesIdAndQuestionWithShortTtlsAndNoCacheFlush) {
+    message query = address_query("esp-a.local");
+    query.id = 0x4d2e;
+    query.questions[0].unicast_response = true;
+    auto reply = answer(query, device("esp-a", 5, "d1_mini"));
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(reply->answers[0].cache_flush);
+    auto legacy = decode(encode(legacy_reply(*reply, query)));
+    ASSERT_TRUE(legacy);
+    EXPECT_EQ(legacy->id, 0x4d2e);
+    EXPECT_TRUE(legacy->response);
+    ASSERT_EQ(legacy->questions.size(), 2u);
+    EXPECT_EQ(legacy->questions[0].name, "esp-a.local");
+    EXPECT_FALSE(legacy->questions[0].unicast_response);
+    ASSERT_EQ(legacy->answers.size(), 1u);
+    EXPECT_FALSE(legacy->answers[0].cache_flush);
+    EXPECT_EQ(legacy->answers[0].ttl, 10u);
+    EXPECT_EQ(address_text(legacy->answers[0]), "127.0.0.5");
+}

@@ -60,11 +60,20 @@ struct advertisement {
     std::string hostname;  // without ".local"
     std::uint16_t port = 0;
     std::vector<std::array<std::uint8_t, 4>> ipv4;
+    std::vector<std::array<std::uint8_t, 16>> ipv6;
     std::vector<std::string> txt;  // "board=d1_mini", "auth_upload=no", …
     std::string service = arduino_service;
 };
 
 // The response a device sends to `query`, or nullopt when the query asks nothing it owns.
 std::optional<message> answer(const message& query, const advertisement& ad);
+
+// True when `reply` answers with shared records (the service's PTR), which many devices send at
+// once: RFC 6762 §6 has each responder wait a random 20-120 ms before it sends them.
+bool has_shared_answer(const message& reply);
+
+// `reply` reshaped for a one-shot ("legacy") querier that asked from a port other than 5353
+// (RFC 6762 §6.7): the query's id and questions repeated, no cache-flush bits, TTLs of at most 10 s.
+message legacy_reply(message reply, const message& query);
 
 }  // namespace otaflash::mdns
