@@ -43,6 +43,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::result_unconfirmed: return "result_unconfirmed";
     case errc::verify_unsupported: return "verify_unsupported";
     case errc::some_targets_failed: return "some_targets_failed";
+    case errc::cancelled_fail_fast: return "cancelled_fail_fast";
     case errc::interrupted_sigint: return "interrupted_sigint";
     case errc::interrupted_sigterm: return "interrupted_sigterm";
     }
@@ -89,7 +90,8 @@ condition condition_of(errc code) noexcept {
     case errc::write_failed: return condition::local_resource;
     case errc::result_unconfirmed:
     case errc::verify_unsupported: return condition::unconfirmed;
-    case errc::some_targets_failed: return condition::partial;
+    case errc::some_targets_failed:
+    case errc::cancelled_fail_fast: return condition::partial;
     case errc::interrupted_sigint:
     case errc::interrupted_sigterm: return condition::interrupted;
     }

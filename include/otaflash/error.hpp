@@ -73,6 +73,7 @@ enum class errc : std::uint16_t {
     verify_unsupported,
     // several targets
     some_targets_failed,
+    cancelled_fail_fast,   // a device stopped or never started because another failed under --fail-fast
     // interrupted
     interrupted_sigint,
     interrupted_sigterm,

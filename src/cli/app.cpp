@@ -80,10 +80,11 @@ int usage_failure(app_context& ctx, const std::string& message, const std::strin
 
 }  // namespace
 
-std::unique_ptr<progress_sink> app_context::progress(std::string label) const {
+std::unique_ptr<progress_sink> app_context::progress(std::string label, bool one_of_many) const {
     auto requested = parse_progress_mode(global.progress);
     auto mode = resolve_progress_mode(requested ? *requested : progress_mode::auto_, terminal_, global.json,
                                       global.logging.quiet);
+    if (one_of_many && mode == progress_mode::bar) mode = progress_mode::plain;
     return make_progress_renderer(mode, terminal_, std::move(label));
 }
 

@@ -38,7 +38,9 @@ public:
     reporter& report() { return *reporter_; }
     // Under --non-interactive, CI, or without a terminal on stdin, nothing may prompt.
     bool may_prompt() const noexcept { return cli::may_prompt(terminal_, global.non_interactive); }
-    std::unique_ptr<progress_sink> progress(std::string label = {}) const;
+    // `label` prefixes every line. `one_of_many`: other devices report at the same time, so a bar
+    // (one line redrawn in place) becomes plain lines.
+    std::unique_ptr<progress_sink> progress(std::string label = {}, bool one_of_many = false) const;
 
     // Called by the register_* functions: what to run when `sub` was chosen.
     void on_run(CLI::App* sub, command_fn fn) { commands_[sub] = std::move(fn); }

@@ -88,6 +88,10 @@ result<void> setup_logging(const logging_options& opts) {
     return {};
 }
 
+void labelled_log::write(log_level level, std::string_view message) {
+    inner_.write(level, prefix_ + std::string{message});
+}
+
 log_sink& cli_log() {
     static spdlog_sink sink;
     return sink;

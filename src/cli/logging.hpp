@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace otaflash::cli {
 
@@ -23,5 +24,19 @@ result<log_level> resolve_log_level(const logging_options& opts, const char* env
 // writes through.
 result<void> setup_logging(const logging_options& opts);
 log_sink& cli_log();
+
+// Puts "[label] " before every message (nothing for an empty label): one device's lines among
+// those of a fleet.
+class labelled_log final : public log_sink {
+public:
+    labelled_log(log_sink& inner, const std::string& label)
+        : inner_(inner), prefix_(label.empty() ? std::string{} : "[" + label + "] ") {}
+    bool enabled(log_level level) const override { return inner_.enabled(level); }
+    void write(log_level level, std::string_view message) override;
+
+private:
+    log_sink& inner_;
+    std::string prefix_;
+};
 
 }  // namespace otaflash::cli

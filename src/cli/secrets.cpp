@@ -31,6 +31,8 @@ std::string_view source_name(password_source source) noexcept {
     case password_source::auth_arg: return "auth-argument";
     case password_source::env: return "OTAFLASH_PASSWORD";
     case password_source::prompt: return "prompt";
+    case password_source::target_env: return "targets-password_env";
+    case password_source::target_file: return "targets-password_file";
     }
     return "none";
 }

@@ -29,7 +29,8 @@ struct password_readers {
     std::function<result<std::string>()> stdin_text;
 };
 
-enum class password_source { none, hash, file, stdin_text, auth_arg, env, prompt };
+// target_env / target_file: a device's own password_env / password_file in a --targets file.
+enum class password_source { none, hash, file, stdin_text, auth_arg, env, prompt, target_env, target_file };
 std::string_view source_name(password_source source) noexcept;
 
 struct resolved_password {

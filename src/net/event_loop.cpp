@@ -36,4 +36,22 @@ void event_loop::stop_signals() {
     impl_->signals.reset();
 }
 
+event_loop::timer_id event_loop::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+    const timer_id id = impl_->next_timer++;
+    auto& timer = *impl_->timers.emplace(id, std::make_unique<boost::asio::steady_timer>(impl_->io, delay)).first->second;
+    timer.async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
+        // The timer object is gone once cancelled: only the id is looked at here.
+        if (ec || impl_->timers.erase(id) == 0) return;
+        fn();
+    });
+    return id;
+}
+
+void event_loop::cancel_timer(timer_id id) {
+    auto it = impl_->timers.find(id);
+    if (it == impl_->timers.end()) return;
+    it->second->cancel();
+    impl_->timers.erase(it);
+}
+
 }  // namespace otaflash::net

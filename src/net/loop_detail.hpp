@@ -7,9 +7,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,6 +21,8 @@ struct event_loop::impl {
     boost::asio::io_context io{1};
     std::optional<boost::asio::signal_set> signals;
     std::function<void(int)> on_signal;
+    std::map<timer_id, std::unique_ptr<boost::asio::steady_timer>> timers;
+    timer_id next_timer = 1;
     void wait_for_signal();
 };
 

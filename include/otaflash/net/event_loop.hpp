@@ -2,6 +2,8 @@
 // The one event loop of a run (an Asio io_context behind a pimpl, single-threaded). Sessions,
 // listeners and emulated devices all run on it; `run()` returns when none has work left.
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -21,6 +23,12 @@ public:
     // stop_signals(), which the owner calls once its work is done.
     void on_signals(std::function<void(int)> handler);
     void stop_signals();
+
+    // Calls `fn` from the loop once `delay` has passed (the loop stays busy until then), unless
+    // cancel_timer(id) comes first. For waits between runs of sessions, such as retries.
+    using timer_id = std::uint64_t;
+    timer_id call_after(std::chrono::milliseconds delay, std::function<void()> fn);
+    void cancel_timer(timer_id id);
 
     struct impl;
     impl& native() noexcept { return *impl_; }

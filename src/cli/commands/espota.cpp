@@ -45,40 +45,41 @@ int run_espota(app_context& ctx, const espota_args& a) {
     auto target = net::parse_target(a.ip);
     if (!target) return finish(out, std::move(target).error());
 
-    push_plan plan;
-    plan.target_text = a.ip;
-    plan.target = *target;
+    push_settings settings;
+    push_device device;
+    device.target_text = a.ip;
+    device.target = *target;
     if (a.port) {
         auto port = net::parse_port(*a.port, "-p/--port");
         if (!port) return finish(out, std::move(port).error());
-        plan.target.port = *port;
+        device.target.port = *port;
     }
     // espota.py defaulted to 8266 (esp8266 core) or 3232 (esp32 core); trying both (and arduino-pico's
     // 2040) from one socket serves either core's users.
-    plan.ports = plan.target.port ? std::vector<std::uint16_t>{*plan.target.port}
-                                  : std::vector<std::uint16_t>{8266, 3232, 2040};
+    device.ports = device.target.port ? std::vector<std::uint16_t>{*device.target.port}
+                                      : std::vector<std::uint16_t>{8266, 3232, 2040};
     // -I only chose the listener's address in espota.py; 0.0.0.0 (its default) means "all".
-    plan.host_ip = a.host_ip;
+    settings.host_ip = a.host_ip;
     if (a.host_port) {
         auto port = net::parse_port(*a.host_port, "-P/--host_port");
         if (!port) return finish(out, std::move(port).error());
-        plan.host_port = *port;
+        settings.host_port = *port;
     } else {
-        plan.espota_port_range = true;
+        settings.espota_port_range = true;
     }
-    plan.cmd = a.spiffs ? espota::command::filesystem : espota::command::flash;
+    settings.cmd = a.spiffs ? espota::command::filesystem : espota::command::flash;
     // espota.py waits for each invitation answer -t seconds (default 10), up to 10 times (esp32).
     if (a.timeout) {
         if (!std::isfinite(*a.timeout) || *a.timeout <= 0 || *a.timeout > 3600)
             return finish(out, make_failure(errc::usage_error, "-t/--timeout must be a number of seconds above 0",
                                             "e.g. -t 10"));
-        plan.times.invite = std::chrono::milliseconds(static_cast<long long>(std::llround(*a.timeout * 1000.0)));
+        settings.times.invite = std::chrono::milliseconds(static_cast<long long>(std::llround(*a.timeout * 1000.0)));
     } else {
-        plan.times.invite = std::chrono::seconds(10);
+        settings.times.invite = std::chrono::seconds(10);
     }
-    plan.times.invite_max = plan.times.invite;
-    plan.times.invite_retries = 9;
-    plan.md5_only = a.md5_target;
+    settings.times.invite_max = settings.times.invite;
+    settings.times.invite_retries = 9;
+    settings.md5_only = a.md5_target;
 
     password_inputs secrets;
     secrets.auth_arg = a.auth;
@@ -86,22 +87,24 @@ int run_espota(app_context& ctx, const espota_args& a) {
     auto password = resolve_password(secrets, system_password_readers());
     if (!password) return finish(out, std::move(password).error());
     for (auto& w : password->warnings) out.warn(w);
-    plan.password = std::move(*password);
+    device.password = std::move(*password);
 
     preflight_request checks;
     checks.filesystem = a.spiffs;
-    checks.pico_port = plan.ports.size() == 1 && plan.ports.front() == 2040;
+    checks.pico_port = device.ports.size() == 1 && device.ports.front() == 2040;
     checks.advisory = true;
     // esp8266 espota.py sends FILE.signed when it exists ("Detected Signed Update").
     auto image = load_push_image(a.file, true, checks);
     if (!image) return finish(out, std::move(image).error());
     for (auto& w : image->warnings) out.warn(w);
     for (auto& n : image->notes) out.line("note: " + n);
-    plan.image_path = image->path;
-    plan.image = std::move(image->data);
-    plan.image_facts = std::move(image->facts);
+    settings.image_path = image->path;
+    settings.image = std::move(image->data);
+    settings.image_facts = std::move(image->facts);
 
-    push_outcome result = run_push(ctx, std::move(plan));
+    run_policy policy;
+    policy.may_prompt = ctx.may_prompt();
+    push_outcome result = run_push(ctx, settings, std::move(device), policy);
     for (auto& w : result.warnings) out.warn(w);
     if (result.error) return finish(out, *result.error, std::move(result.result));
     out.line(result.summary);

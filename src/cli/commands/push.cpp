@@ -1,23 +1,50 @@
-// `otaflash push [options] FILE TARGET`: one image to one ArduinoOTA device over the air
-// (espota protocol). Success only on the device's own OK; every other ending has its exit class.
+// `otaflash push [options] FILE TARGET...`: one image to ArduinoOTA devices over the air (espota
+// protocol): one TARGET as always, or a fleet (several TARGETs, --targets FILE, --discover FILTER)
+// with bounded parallelism, retries, a summary table and one exit rule (fleet_report.hpp).
+// Success only on each device's own OK; every other ending has its exit class.
 
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
 #include "cli/commands/push_image.hpp"
 #include "cli/duration.hpp"
+#include "cli/fleet_report.hpp"
+#include "cli/fleet_targets.hpp"
 #include "cli/push_engine.hpp"
+#include "cli/logging.hpp"
+
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/io/file.hpp>
+#include <otaflash/io/limits.hpp>
+#include <otaflash/net/mdns.hpp>
+#include <otaflash/util/hex.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <set>
 
 namespace otaflash::cli {
 namespace {
 
+// Eight at once: the devices share the network's airtime, and beyond a handful of parallel
+// uploads on one Wi-Fi channel each goes slower and timeouts get likelier, while the host's cost
+// per session is two sockets and a few kilobytes. Raise it for wired or emulated fleets.
+constexpr unsigned default_jobs = 8;
+
 struct push_args {
     std::string file;
-    std::string target;
+    std::vector<std::string> targets;
+    std::optional<std::string> targets_file;
+    std::optional<std::string> discover;
+    unsigned jobs = default_jobs;
+    unsigned retries = 0;
+    std::string retry_delay = "2s";
+    bool fail_fast = false;
+    std::string mdns_timeout = "3s";
+    std::vector<std::string> interfaces;
+    std::uint16_t mdns_port = mdns::port;
     std::optional<std::string> port;
     std::string host_ip;
     std::optional<std::string> host_port;
@@ -64,39 +91,111 @@ result<espota::timeouts> parse_timeouts(const push_args& a) {
     return t;
 }
 
+result<std::vector<fleet_target>> read_targets_file(const std::string& path) {
+    auto text = read_file(path, false, 16u << 20);
+    if (!text) return std::move(text).error();
+    return parse_targets(as_text(*text), path);
+}
+
+// Every device that answers mDNS for _arduino._tcp and matches `filter`; none is an error here.
+result<std::vector<mdns::service_instance>> discover_targets(const std::string& filter_text,
+                                                             const net::mdns_options& options) {
+    auto filter = mdns::parse_txt_filter(filter_text);
+    if (!filter) return std::move(filter).error();
+    auto found = net::browse(mdns::arduino_service, options, cli_log());
+    if (!found) return std::move(found).error();
+    std::vector<mdns::service_instance> matching;
+    std::copy_if(found->begin(), found->end(), std::back_inserter(matching),
+                 [&](const auto& d) { return mdns::matches(d, *filter); });
+    if (matching.empty())
+        return make_failure(errc::host_not_found,
+                            "no device answered mDNS for _arduino._tcp" +
+                                (filter_text.empty() ? std::string{} : " matching '" + filter_text + "'") + " within " +
+                                std::to_string(options.timeout.count()) + " ms (" + std::to_string(found->size()) +
+                                " answered in all)",
+                            "'otaflash discover' lists who answers and their TXT records; check the filter, or wait "
+                            "longer with --mdns-timeout");
+    return matching;
+}
+
+// Devices whose own chip (chip= in a targets file) the image is not for: refused before the run.
+void check_device_chips(std::vector<push_device>& devices, byte_view image, bool filesystem, const std::string& chip) {
+    for (auto& d : devices) {
+        auto own = d.facts.find("chip");
+        if (own == d.facts.end() || *own == chip) continue;
+        preflight_request checks;
+        checks.image = image;
+        checks.filesystem = filesystem;
+        checks.chip_name = own->get<std::string>();
+        auto verdict = preflight_image(checks);
+        if (!verdict) d.refused = std::move(verdict).error();
+    }
+}
+
+int report_fleet(app_context& ctx, const push_settings& settings, const run_outcome& run) {
+    reporter& out = ctx.report();
+    nlohmann::json devices = nlohmann::json::array();
+    std::set<std::string> warned;
+    for (const auto& d : run.devices) {
+        devices.push_back(d.result);
+        for (const auto& w : d.warnings)
+            if (warned.insert(w).second) out.warn(d.result.value("label", "") + ": " + w);
+    }
+    nlohmann::json image = {{"path", settings.image_path},
+                            {"size", settings.image.size()},
+                            {"md5", to_hex(md5(settings.image))},
+                            {"command", settings.cmd == espota::command::filesystem ? "filesystem" : "flash"}};
+    image.update(settings.image_facts);
+    nlohmann::json result = {{"image", image}, {"devices", devices}, {"totals", totals_json(run.devices, run.duration_ms)}};
+    out.line("");
+    for (const auto& row : summary_table(run.devices)) out.line(row);
+    out.line(totals_line(run.devices, run.duration_ms));
+    if (run.interrupted) return out.fail("push", *run.interrupted, std::move(result));
+    if (auto failed = fleet_failure(run.devices)) return out.fail("push", *failed, std::move(result));
+    return out.succeed("push", std::move(result));
+}
+
 int run_push_command(app_context& ctx, const push_args& a) {
     reporter& out = ctx.report();
     auto fail = [&](failure f) { return out.fail("push", f); };
 
-    auto target = net::parse_target(a.target);
-    if (!target) return fail(std::move(target).error());
-    push_plan plan;
-    plan.target_text = a.target;
-    plan.target = *target;
+    const bool fleet = a.targets.size() > 1 || a.targets_file || a.discover;
+    if (a.targets.empty() && !fleet)
+        return fail(make_failure(errc::usage_error, "no device given",
+                                 "give a TARGET (e.g. 192.168.1.50), --targets FILE or --discover FILTER"));
+    if (a.jobs < 1 || a.jobs > 1024)
+        return fail(make_failure(errc::usage_error, "--jobs must be 1 to 1024",
+                                 "the default, " + std::to_string(default_jobs) + ", suits one Wi-Fi network"));
+    if (a.retries > 100)
+        return fail(make_failure(errc::usage_error, "--retries must be 0 to 100", "1 or 2 get past a device that was rebooting"));
+    std::optional<std::uint16_t> port;
     if (a.port) {
-        auto port = net::parse_port(*a.port, "--port");
-        if (!port) return fail(std::move(port).error());
-        if (plan.target.port && *plan.target.port != *port)
-            return fail(make_failure(errc::usage_error, "the target says port " + std::to_string(*plan.target.port) +
-                                                            " and --port says " + std::to_string(*port),
-                                     "give the port once"));
-        plan.target.port = *port;
+        auto parsed = net::parse_port(*a.port, "--port");
+        if (!parsed) return fail(std::move(parsed).error());
+        port = *parsed;
     }
-    plan.ports = plan.target.port ? std::vector<std::uint16_t>{*plan.target.port} : default_device_ports;
-    plan.host_ip = a.host_ip;
+    push_settings settings;
+    settings.host_ip = a.host_ip;
     if (a.host_port) {
-        auto port = net::parse_port(*a.host_port, "--host-port");
-        if (!port) return fail(std::move(port).error());
-        plan.host_port = *port;
+        auto parsed = net::parse_port(*a.host_port, "--host-port");
+        if (!parsed) return fail(std::move(parsed).error());
+        settings.host_port = *parsed;
     }
     if (a.window < 1 || a.window > 1024)
         return fail(make_failure(errc::usage_error, "--window must be 1 to 1024 chunks",
                                  "1 is espota.py's stop-and-wait; the default is " + std::to_string(espota::default_window)));
-    plan.window = a.window;
+    settings.window = a.window;
     auto times = parse_timeouts(a);
     if (!times) return fail(std::move(times).error());
-    plan.times = *times;
-    plan.cmd = a.filesystem ? espota::command::filesystem : espota::command::flash;
+    settings.times = *times;
+    settings.cmd = a.filesystem ? espota::command::filesystem : espota::command::flash;
+    auto mdns_timeout = parse_duration(a.mdns_timeout, "--mdns-timeout");
+    if (!mdns_timeout) return fail(std::move(mdns_timeout).error());
+    settings.mdns.timeout = *mdns_timeout;
+    settings.mdns.interfaces = a.interfaces;
+    settings.mdns.port = a.mdns_port;
+    auto retry_delay = parse_duration(a.retry_delay, "--retry-delay");
+    if (!retry_delay) return fail(std::move(retry_delay).error());
 
     password_inputs secrets;
     secrets.auth_arg = a.auth;
@@ -104,28 +203,67 @@ int run_push_command(app_context& ctx, const push_args& a) {
     secrets.from_stdin = a.password_stdin;
     secrets.hash = a.password_hash;
     secrets.env = env("OTAFLASH_PASSWORD");
-    auto password = resolve_password(secrets, system_password_readers());
+    const auto readers = system_password_readers();
+    auto password = resolve_password(secrets, readers);
     if (!password) return fail(std::move(password).error());
     for (auto& w : password->warnings) out.warn(w);
-    plan.password = std::move(*password);
+
+    device_sources sources;
+    sources.arguments = a.targets;
+    sources.port = port;
+    if (a.targets_file) {
+        auto listed = read_targets_file(*a.targets_file);
+        if (!listed) return fail(std::move(listed).error());
+        sources.listed = std::move(*listed);
+        sources.listed_from = *a.targets_file;
+    }
+    if (a.discover) {
+        auto found = discover_targets(*a.discover, settings.mdns);
+        if (!found) return fail(std::move(found).error());
+        sources.discovered = std::move(*found);
+    }
+    auto devices = fleet_devices(sources, *password, readers, [](const std::string& name) { return env(name.c_str()); });
+    if (!devices) return fail(std::move(devices).error());
 
     preflight_request checks;
     checks.filesystem = a.filesystem;
     checks.chip_name = a.chip;
-    checks.pico_port = plan.ports.size() == 1 && plan.ports.front() == 2040;
+    checks.pico_port = std::all_of(devices->begin(), devices->end(), [](const push_device& d) {
+        return d.ports.size() == 1 && d.ports.front() == 2040;
+    });
     auto image = load_push_image(a.file, a.prefer_signed, checks);
     if (!image) return fail(std::move(image).error());
     for (auto& w : image->warnings) out.warn(w);
     for (auto& n : image->notes) out.line("note: " + n);
-    plan.image_path = image->path;
-    plan.image = std::move(image->data);
-    plan.image_facts = std::move(image->facts);
+    settings.image_path = image->path;
+    settings.image = std::move(image->data);
+    settings.image_facts = std::move(image->facts);
+    check_device_chips(*devices, settings.image, a.filesystem, a.chip);
 
-    push_outcome result = run_push(ctx, std::move(plan));
-    for (auto& w : result.warnings) out.warn(w);
-    if (result.error) return out.fail("push", *result.error, std::move(result.result));
-    out.line(result.summary);
-    return out.succeed("push", std::move(result.result));
+    run_policy policy;
+    policy.retries = a.retries;
+    policy.retry_delay = *retry_delay;
+    policy.fail_fast = a.fail_fast;
+    if (!fleet) {
+        devices->front().label.clear();  // one device: lines without a prefix, as always
+        policy.may_prompt = ctx.may_prompt();
+        push_outcome result = run_push(ctx, settings, std::move(devices->front()), policy);
+        for (auto& w : result.warnings) out.warn(w);
+        if (result.error) return out.fail("push", *result.error, std::move(result.result));
+        out.line(result.summary);
+        return out.succeed("push", std::move(result.result));
+    }
+
+    // Two sockets per running session, and some to spare.
+    raise_open_files_limit(2ull * a.jobs + 64);
+    policy.jobs = a.jobs;
+    auto print_device = [&](const device_outcome& d) {
+        const std::string label = d.result.value("label", "");
+        out.line("[" + label + "] " + d.summary + (d.error ? ": " + d.error->message : std::string{}));
+    };
+    run_outcome run = run_pushes(ctx, settings, std::move(*devices), policy, print_device);
+    if (run.refused) return fail(*run.refused);
+    return report_fleet(ctx, settings, run);
 }
 
 }  // namespace
@@ -135,10 +273,40 @@ void register_push(CLI::App& app, app_context& ctx) {
     auto a = std::make_shared<push_args>();
     sub->add_option("FILE", a->file, "The image to send (the application .bin, or a filesystem image with --fs)")
         ->required();
-    sub->add_option("TARGET", a->target,
-                    "The device: HOST, HOST:PORT, [IPv6]:PORT or an IPv6 literal; without a port, 3232, 8266 and "
-                    "2040 are tried")
-        ->required();
+    sub->add_option("TARGET", a->targets,
+                    "The devices: HOST, HOST:PORT, [IPv6]:PORT or an IPv6 literal (name.local through mDNS); "
+                    "without a port, 3232, 8266 and 2040 are tried. Several make a fleet run");
+
+    const char* fleet = "Fleets (several TARGETs, --targets or --discover)";
+    sub->add_option("--targets", a->targets_file,
+                    "Devices from FILE: lines 'TARGET key=value...' or a JSON inventory (label, password_env, "
+                    "password_file, chip, board)")
+        ->group(fleet);
+    sub->add_option("--discover", a->discover,
+                    "Push to every device that answers mDNS and matches TXT FILTER, e.g. board=d1_mini ('' for all)")
+        ->group(fleet);
+    sub->add_option("--jobs", a->jobs, "Devices updated at once, in one process and one event loop")
+        ->default_val(default_jobs)
+        ->group(fleet);
+    sub->add_option("--retries", a->retries,
+                    "Try a device again this many times after it was unreachable, its transfer broke or went "
+                    "unconfirmed (never after auth, a refusal or bad input)")
+        ->default_val(0)
+        ->group(fleet);
+    sub->add_option("--retry-delay", a->retry_delay, "Wait before trying a device again")->default_str("2s")->group(fleet);
+    sub->add_flag("--fail-fast", a->fail_fast,
+                  "At the first device that fails for good, start no more and reset the connections of the rest")
+        ->group(fleet);
+
+    const char* mdns_group = "mDNS (name.local targets and --discover)";
+    sub->add_option("--mdns-timeout", a->mdns_timeout, "How long to wait for mDNS answers")
+        ->default_str("3s")
+        ->group(mdns_group);
+    sub->add_option("--interface", a->interfaces,
+                    "IPv4 address of an interface to ask on (repeatable; default: every interface that is up)")
+        ->group(mdns_group);
+    sub->add_option("--mdns-port", a->mdns_port, "UDP port of the mDNS group (tests only; default 5353)")
+        ->group(mdns_group);
 
     const char* connection = "Connection";
     sub->add_option("--port", a->port, "The device's UDP port (default: try 3232, 8266, 2040)")
@@ -200,13 +368,16 @@ void register_push(CLI::App& app, app_context& ctx) {
     sub->footer(
         "Exit status: 0 the device confirmed (OK); 4 bad image or option value; 5 no answer or no connect-back;\n"
         "6 authentication; 7 transfer broke or the device reported an error; 8 the device's check of the image\n"
-        "failed; 9 local address/port unusable; 10 sent but not confirmed; 11 device refused; 130/143 interrupted.\n\n"
+        "failed; 9 local address/port unusable; 10 sent but not confirmed; 11 device refused; 130/143 interrupted.\n"
+        "Fleets: 0 every device updated; one class's code when none was and all failed alike; otherwise 12.\n\n"
         "Examples:\n"
         "  otaflash push build/app.bin 192.168.1.50                 try ports 3232, 8266, 2040\n"
         "  OTAFLASH_PASSWORD=secret otaflash push app.bin esp.local:3232\n"
         "  otaflash push --fs --password-file ~/.ota-pass littlefs.bin 192.168.1.50:8266\n"
         "  otaflash push --host-port 40000 app.bin 10.0.0.7          fixed port: one firewall rule\n"
-        "  otaflash push --json app.bin '[fe80::1%wlan0]:3232' | jq .result.result");
+        "  otaflash push --json app.bin '[fe80::1%wlan0]:3232' | jq .result.result\n"
+        "  otaflash push --targets fleet.txt --jobs 16 --retries 2 --host-port 40000 app.bin\n"
+        "  otaflash push --discover board=d1_mini --fail-fast app.bin");
     ctx.on_run(sub, [a](app_context& c) { return run_push_command(c, *a); });
 }
 
