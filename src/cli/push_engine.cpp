@@ -316,12 +316,12 @@ private:
 
         const std::string where = r.device_port ? endpoint_text(d.address, *r.device_port) : bracketed(d.address);
         if (!r.error) {
-            d.outcome.summary = settings_.image_path + " -> " + where + ": confirmed by the device (OK): " +
+            d.outcome.summary = where + ": confirmed by the device (OK): " +
                                 std::to_string(r.bytes_sent) + " bytes, upload " +
                                 std::to_string(j["upload_ms"].get<long long>()) + " ms at " + rate_text(rate);
             d.auth_note = r.scheme ? std::string{", "} + std::string{espota::scheme_name(*r.scheme)} + " auth" : "";
         } else {
-            d.outcome.summary = settings_.image_path + " -> " + where + ": " + std::string{code_name(r.error->code)};
+            d.outcome.summary = where + ": " + std::string{code_name(r.error->code)};
         }
     }
 
@@ -338,7 +338,7 @@ private:
             o.summary += ", " + std::to_string(o.result["duration_ms"].get<long long>()) +  " ms in all" + d.auth_note;
         } else if (o.summary.empty()) {
             const std::string where = d.address.empty() ? d.dev.target_text : bracketed(d.address);
-            o.summary = settings_.image_path + " -> " + where + ": " + std::string{code_name(o.error->code)};
+            o.summary = where + ": " + std::string{code_name(o.error->code)};
         }
         if (fleet()) {
             json& j = o.result;
@@ -480,7 +480,7 @@ push_outcome run_push(app_context& ctx, const push_settings& settings, push_devi
     device_outcome& d = run.devices.front();
     out.error = std::move(d.error);
     out.warnings = std::move(d.warnings);
-    out.summary = std::move(d.summary);
+    out.summary = settings.image_path + " -> " + d.summary;
     out.result = std::move(d.result);
     out.result["image"] = std::move(image);
     if (policy.retries > 0) {

@@ -68,7 +68,7 @@ struct device_outcome {
     device_status status = device_status::failed;
     std::optional<failure> error;             // empty: the device confirmed with OK
     std::vector<std::string> warnings;
-    std::string summary;                      // one line for people
+    std::string summary;                      // one line for people: "ADDRESS:PORT: what happened"
     nlohmann::json result;                    // what a single push reports about its device
     unsigned attempts = 0;
     std::vector<std::string> earlier_errors;  // codes of the attempts before the last

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <random>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +96,7 @@ struct push_call {
     std::vector<std::string> args;             // after "push"
     std::optional<std::string> password_env;   // OTAFLASH_PASSWORD
     std::optional<std::string> stdin_data;
+    std::map<std::string, std::string> env;    // more variables (per-device passwords)
     std::string command = "push";
     bool json = true;
     std::chrono::milliseconds deadline = 40s;
@@ -108,6 +111,7 @@ inline push_result run_otaflash(const push_call& call) {
     po.timeout = call.deadline;
     po.env["CI"] = "true";
     po.env["NO_COLOR"] = "1";
+    for (const auto& [name, value] : call.env) po.env[name] = value;
     if (call.password_env) po.env["OTAFLASH_PASSWORD"] = *call.password_env;
     else po.unset_env.push_back("OTAFLASH_PASSWORD");
     po.stdin_data = call.stdin_data.value_or("");
@@ -132,5 +136,120 @@ inline void expect_received_identical(emulated_device& device, const std::string
     EXPECT_TRUE((*update)["ok"].get<bool>()) << update->dump();
     EXPECT_EQ(slurp(device.out_file()), slurp(image_path)) << "the device received different bytes";
 }
+
+// A random 127.x.y.1: the first address of a fleet of our own, so that tests running at the same
+// time (ours or anyone's on this machine) never share addresses or fixed ports.
+inline std::string private_loopback_base() {
+    std::random_device rd;
+    return "127." + std::to_string(100 + rd() % 150) + "." + std::to_string(rd() % 256) + ".1";
+}
+
+struct fleet_member {
+    std::string address;
+    std::uint16_t port = 0;
+    std::string hostname;
+    std::string kind;
+    std::string target() const { return address + ":" + std::to_string(port); }
+    std::string device() const { return target(); }  // how the emulator's events name it
+};
+
+// One otaflash-ota-device process running a fleet, one loopback address per device (from a
+// private base), each accepted image in DIR/got-INDEX.bin.
+class emulated_fleet {
+public:
+    // `spread`: "address" (one address each, on the kind's port) or "port" (one address, ports from
+    // the system).
+    emulated_fleet(const std::vector<std::string>& groups, std::size_t count, const temp_dir& dir,
+                   process_options po = {}, const std::string& spread = "address")
+        : dir_(dir.path()) {
+        std::vector<std::string> argv{bin_path("otaflash-ota-device"), "--bind", private_loopback_base(), "--spread", spread,
+                                      "--time-scale", "0.25", "--recv-buffer", "5744", "--out", dir.file("got-%d.bin")};
+        if (spread == "port") argv.insert(argv.end(), {"--port", "0"});
+        argv.insert(argv.end(), groups.begin(), groups.end());
+        if (po.env.find("OTAFLASH_DEVICE_PASSWORD") == po.env.end()) po.unset_env.push_back("OTAFLASH_DEVICE_PASSWORD");
+        proc_ = std::make_unique<background_process>(argv, po);
+        while (members_.size() < count) {
+            auto ready = next("ready", 10s);
+            if (!ready) {
+                auto r = proc_->stop();
+                throw std::runtime_error("the emulated fleet did not start: " + r.err);
+            }
+            members_.push_back({(*ready)["address"], (*ready)["port"], (*ready)["hostname"], (*ready)["kind"]});
+        }
+    }
+
+    const std::vector<fleet_member>& members() const { return members_; }
+    const fleet_member& operator[](std::size_t i) const { return members_.at(i); }
+    std::string out_file(std::size_t index) const { return dir_ + "/got-" + std::to_string(index) + ".bin"; }
+
+    // The next event named `name`, or nullopt when none came in time; others are kept for events().
+    std::optional<nlohmann::json> next(const std::string& name, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            auto line = proc_->read_line(left);
+            if (!line) return std::nullopt;
+            auto event = nlohmann::json::parse(*line, nullptr, false);
+            if (event.is_discarded()) continue;
+            seen_.push_back(event);
+            if (event.value("event", "") == name) return event;
+        }
+    }
+
+    // Every event so far plus those arriving within `quiet` of each other (the fleet settles).
+    const std::vector<nlohmann::json>& events(std::chrono::milliseconds quiet = 300ms) {
+        while (auto line = proc_->read_line(quiet)) {
+            auto event = nlohmann::json::parse(*line, nullptr, false);
+            if (!event.is_discarded()) seen_.push_back(event);
+        }
+        return seen_;
+    }
+
+    // How many events named `name` came from `member`.
+    std::size_t count(const std::string& name, const fleet_member& member, std::chrono::milliseconds quiet = 300ms) {
+        std::size_t n = 0;
+        for (const auto& e : events(quiet))
+            if (e.value("event", "") == name && e.value("device", "") == member.device()) ++n;
+        return n;
+    }
+
+    // The `update` event of `member` (seen already or still to come), or nullopt when none came in time.
+    std::optional<nlohmann::json> update_of(const fleet_member& member, std::chrono::milliseconds timeout = 10s) {
+        auto mine = [&](const nlohmann::json& e) {
+            return e.value("event", "") == "update" && e.value("device", "") == member.device() && !e.contains("consumed");
+        };
+        for (std::size_t i = 0; i < seen_.size(); ++i)
+            if (mine(seen_[i])) return take(i);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (auto e = next("update", std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())))
+            if (mine(*e)) return take(seen_.size() - 1);
+        return std::nullopt;
+    }
+
+    // Each device in `indices` reported a successful update and wrote exactly `image_path`.
+    void expect_received(const std::vector<std::size_t>& indices, const std::string& image_path) {
+        for (std::size_t i : indices) {
+            auto update = update_of(members_.at(i));
+            ASSERT_TRUE(update) << "device " << i << " reported no update";
+            EXPECT_TRUE((*update)["ok"].get<bool>()) << update->dump();
+            EXPECT_EQ(slurp(out_file(i)), slurp(image_path)) << "device " << i << " received different bytes";
+        }
+    }
+
+    process_result stop() { return proc_->stop(); }
+
+private:
+    // Marks an update event as consumed, so the next update_of() of that device looks further.
+    nlohmann::json take(std::size_t i) {
+        seen_[i]["consumed"] = true;
+        return seen_[i];
+    }
+
+    std::string dir_;
+    std::unique_ptr<background_process> proc_;
+    std::vector<fleet_member> members_;
+    std::vector<nlohmann::json> seen_;
+};
 
 }  // namespace otaflash::test
