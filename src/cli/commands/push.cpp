@@ -254,9 +254,16 @@ int run_push_command(app_context& ctx, const push_args& a) {
         return out.succeed("push", std::move(result.result));
     }
 
-    // Two sockets per running session, and some to spare.
-    raise_open_files_limit(2ull * a.jobs + 64);
+    // Two sockets per running session, and some to spare (standard streams, listeners, the loop).
+    constexpr std::uint64_t spare = 32;
+    const std::uint64_t open_files = raise_open_files_limit(2ull * a.jobs + spare);
     policy.jobs = a.jobs;
+    if (open_files < 2ull * a.jobs + spare) {
+        policy.jobs = static_cast<unsigned>(std::max<std::uint64_t>(1, open_files > spare + 2 ? (open_files - spare) / 2 : 1));
+        out.warn("this process may open only " + std::to_string(open_files) + " files (ulimit -n), so " +
+                 std::to_string(policy.jobs) + " devices run at once instead of " + std::to_string(a.jobs) +
+                 "; raise the hard limit to run more");
+    }
     auto print_device = [&](const device_outcome& d) {
         const std::string label = d.result.value("label", "");
         out.line("[" + label + "] " + d.summary + (d.error ? ": " + d.error->message : std::string{}));
