@@ -177,13 +177,25 @@ constexpr chip_info modern(chip id, std::string_view name, std::string_view disp
                      source, spi_layout_c(spi_base), uart_clkdiv_reg, 1, 115200};
 }
 
+// The ROM serial-flashing extras of one row; `uart_clkdiv_reg` where the baud correction needs the
+// crystal estimate and the row does not give the register yet.
+constexpr chip_info with_rom(chip_info c, rom_baud_quirk quirk, bool read_flash_slow,
+                             std::uint32_t uart_clkdiv_reg = 0) {
+    c.baud_quirk = quirk;
+    c.rom_read_flash_slow = read_flash_slow;
+    if (uart_clkdiv_reg != 0) c.uart_clkdiv_reg = uart_clkdiv_reg;
+    return c;
+}
+
 constexpr std::array<chip_info, 15> table = {{
-    {chip::esp8266, "esp8266", "ESP8266", std::nullopt, magic_esp8266, false, 0x0, esp8266_sizes, freq_80_40_26_20,
-     2, false, false, false, false, false, 0, 0, 8266, map_esp8266, map_accuracy::exact, src_exact,
-     spi_layout_a(0x60000200), 0x60000014, 2, 74880},
-    {chip::esp32, "esp32", "ESP32", 0, magic_esp32, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true, true,
-     true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact, spi_layout_b(0x3FF42000), 0x3FF40014, 1,
-     115200},
+    with_rom({chip::esp8266, "esp8266", "ESP8266", std::nullopt, magic_esp8266, false, 0x0, esp8266_sizes,
+              freq_80_40_26_20, 2, false, false, false, false, false, 0, 0, 8266, map_esp8266, map_accuracy::exact,
+              src_exact, spi_layout_a(0x60000200), 0x60000014, 2, 74880},
+             rom_baud_quirk::none, false),
+    with_rom({chip::esp32, "esp32", "ESP32", 0, magic_esp32, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
+              true, true, true, false, 0, 32, 3232, map_esp32, map_accuracy::exact, src_exact, spi_layout_b(0x3FF42000),
+              0x3FF40014, 1, 115200},
+             rom_baud_quirk::esp32_rc_clock, true),
     {chip::esp32s2, "esp32s2", "ESP32-S2", 2, magic_esp32s2, false, 0x1000, esp32_sizes, freq_80_40_26_20, 4, true,
      true, true, true, true, 12, 16, 3232, map_esp32s2, map_accuracy::exact, src_exact, spi_layout_c(0x3F402000),
      0x3F400014, 1, 115200},
@@ -191,8 +203,9 @@ constexpr std::array<chip_info, 15> table = {{
            map_accuracy::exact, src_exact, 0x60002000, 0x60000014),
     modern(chip::esp32c3, "esp32c3", "ESP32-C3", 5, magic_esp32c3, 0x0, freq_80_40_26_20, map_esp32c3,
            map_accuracy::exact, src_exact, 0x60002000, 0x60000014),
-    modern(chip::esp32c2, "esp32c2", "ESP32-C2", 12, magic_esp32c2, 0x0, freq_c2, map_esp32c2,
-           map_accuracy::exact, src_exact, 0x60002000),
+    with_rom(modern(chip::esp32c2, "esp32c2", "ESP32-C2", 12, magic_esp32c2, 0x0, freq_c2, map_esp32c2,
+                    map_accuracy::exact, src_exact, 0x60002000),
+             rom_baud_quirk::c2_26mhz_crystal, true, 0x60000014),
     modern(chip::esp32c6, "esp32c6", "ESP32-C6", 13, magic_esp32c6, 0x0, freq_c6, map_esp32c6,
            map_accuracy::approximate, src_esptool_approx, 0x60003000),
     modern(chip::esp32h2, "esp32h2", "ESP32-H2", 16, magic_esp32h2, 0x0, freq_h, map_esp32h2,
@@ -201,8 +214,9 @@ constexpr std::array<chip_info, 15> table = {{
            map_accuracy::approximate, "esp-hal's ESP32-P4 linker script and the P4 TRM address layout", 0x5008D000),
     modern(chip::esp32c61, "esp32c61", "ESP32-C61", 20, magic_esp32c61, 0x0, freq_80_40_20, map_esp32c61,
            map_accuracy::approximate, src_esptool_approx, 0x60003000),
-    modern(chip::esp32c5, "esp32c5", "ESP32-C5", 23, magic_esp32c5, 0x2000, freq_80_40_20, map_esp32c5,
-           map_accuracy::approximate, src_esptool_approx, 0x60003000),
+    with_rom(modern(chip::esp32c5, "esp32c5", "ESP32-C5", 23, magic_esp32c5, 0x2000, freq_80_40_20, map_esp32c5,
+                    map_accuracy::approximate, src_esptool_approx, 0x60003000),
+             rom_baud_quirk::c5_crystal, true, 0x60000014),
     modern(chip::esp32h21, "esp32h21", "ESP32-H21", 25, {}, 0x0, freq_h, map_esp32h2, map_accuracy::approximate,
            "assumed to match the ESP32-H2 (no public map found)", 0x60003000),
     modern(chip::esp32h4, "esp32h4", "ESP32-H4", 28, {}, 0x2000, freq_h, map_esp32h4, map_accuracy::approximate,

@@ -57,4 +57,40 @@ result<gunzipped> gunzip(byte_view data, std::size_t max_output) {
     return out;
 }
 
+bytes zlib_compress(byte_view data, int level) {
+    uLongf size = compressBound(static_cast<uLong>(data.size()));
+    bytes out(size);
+    // compress2 only fails for a bad level or too small a buffer, neither of which can happen here.
+    compress2(out.data(), &size, data.data(), static_cast<uLong>(data.size()), level);
+    out.resize(size);
+    return out;
+}
+
+result<std::vector<std::size_t>> inflated_sizes(byte_view zlib_stream, std::size_t block) {
+    z_stream s{};
+    if (inflateInit(&s) != Z_OK) return make_failure(errc::internal_error, "zlib inflateInit failed");
+    stream_guard guard{&s};
+    std::vector<std::size_t> sizes;
+    bytes sink(64 * 1024);
+    bool ended = false;
+    for (std::size_t at = 0; at < zlib_stream.size(); at += block) {
+        const std::size_t n = std::min(block, zlib_stream.size() - at);
+        s.next_in = const_cast<Bytef*>(zlib_stream.data() + at);
+        s.avail_in = static_cast<uInt>(n);
+        const uLong before = s.total_out;
+        // Until this piece is used up and inflate has nothing more to give out for it.
+        do {
+            s.next_out = sink.data();
+            s.avail_out = static_cast<uInt>(sink.size());
+            const int rc = inflate(&s, Z_NO_FLUSH);
+            if (rc == Z_STREAM_END) ended = true;
+            else if (rc == Z_BUF_ERROR) break;
+            else if (rc != Z_OK) return make_failure(errc::image_malformed, "zlib stream is corrupt");
+        } while (!ended && (s.avail_in > 0 || s.avail_out == 0));
+        sizes.push_back(s.total_out - before);
+    }
+    if (!ended) return make_failure(errc::image_malformed, "zlib stream is truncated");
+    return sizes;
+}
+
 }  // namespace otaflash

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 
 namespace otaflash::test {
@@ -39,5 +40,12 @@ std::string temp_dir::write(const std::string& name, byte_view data) const {
 }
 
 std::string temp_dir::write(const std::string& name, const std::string& text) const { return write(name, as_bytes(text)); }
+
+bytes random_bytes(std::size_t n, unsigned seed) {
+    std::mt19937 gen(seed);
+    bytes out(n);
+    for (auto& b : out) b = static_cast<std::uint8_t>(gen());
+    return out;
+}
 
 }  // namespace otaflash::test

@@ -29,4 +29,7 @@ private:
 
 bytes slurp(const std::string& path);
 
+// `n` pseudo-random bytes, the same for the same seed (incompressible test data).
+bytes random_bytes(std::size_t n, unsigned seed);
+
 }  // namespace otaflash::test

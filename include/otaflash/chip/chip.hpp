@@ -72,6 +72,15 @@ struct flash_code {
     std::string_view label;
 };
 
+// How a ROM's CHANGE_BAUDRATE argument must be skewed so that the chip really lands on the rate
+// the host switches to (rom-bootloader.md §6).
+enum class rom_baud_quirk : std::uint8_t {
+    none,
+    esp32_rc_clock,   // ESP32: the ROM estimated its crystal with the drifting 8 MHz RC clock
+    c2_26mhz_crystal, // ESP32-C2: the ROM assumes 40 MHz; a 26 MHz crystal needs new × 40 / 26
+    c5_crystal,       // ESP32-C5: the ROM may expect 40 MHz on a 48 MHz crystal or the reverse
+};
+
 struct chip_info {
     chip id;
     std::string_view name;                   // what --chip takes and JSON reports: "esp32c3"
@@ -99,6 +108,9 @@ struct chip_info {
     std::uint32_t uart_clkdiv_reg = 0;         // crystal estimate register (0 = not known)
     std::uint8_t uart_clkdiv_divider = 1;      // crystal = baud * (CLKDIV & 0xFFFFF) / 1e6 / divider
     std::uint32_t rom_boot_log_baud = 115200;  // the ROM's banner rate (ESP8266 with 26 MHz crystal: 74880)
+    // ROM serial flashing: how CHANGE_BAUDRATE must be skewed (§6); READ_FLASH_SLOW in ROM (§2).
+    rom_baud_quirk baud_quirk = rom_baud_quirk::none;
+    bool rom_read_flash_slow = true;
 };
 
 inline constexpr std::uint32_t chip_detect_magic_reg = 0x40001000;

@@ -6,6 +6,7 @@
 #include <otaflash/util/bytes.hpp>
 
 #include <cstddef>
+#include <vector>
 
 namespace otaflash {
 
@@ -19,5 +20,14 @@ struct gunzipped {
 // Inflates the first gzip member. Fails with image_malformed on a corrupt or truncated stream and
 // with image_too_large when the output would pass `max_output` bytes (a decompression bomb).
 result<gunzipped> gunzip(byte_view data, std::size_t max_output);
+
+// A zlib stream (RFC 1950: header, deflate, Adler-32) of `data`, as the ROM's FLASH_DEFL_* commands
+// take it (esptool compresses at level 9).
+bytes zlib_compress(byte_view data, int level = 9);
+
+// How many uncompressed bytes each `block`-sized piece of a zlib stream yields when inflated in
+// order: the ROM inflates and writes each piece before it answers, so its time budget and the
+// progress it means follow these sizes. Fails with image_malformed on a corrupt stream.
+result<std::vector<std::size_t>> inflated_sizes(byte_view zlib_stream, std::size_t block);
 
 }  // namespace otaflash

@@ -5,6 +5,7 @@
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
 #include "cli/commands/image_report.hpp"
+#include "cli/commands/verify_port.hpp"
 
 #include <otaflash/image/firmware_file.hpp>
 #include <otaflash/io/file.hpp>
@@ -21,6 +22,7 @@ using namespace otaflash::image;
 struct verify_args {
     std::string chip_name;
     std::vector<std::string> paths;
+    rom_connection_args connection;  // with --port: compare the device's flash instead
 };
 
 int severity(errc code) noexcept {
@@ -43,6 +45,7 @@ void keep_worst(std::optional<problem>& worst, problem p) {
 }
 
 int run_verify(app_context& ctx, const verify_args& args) {
+    if (!args.connection.port.empty()) return run_verify_port(ctx, args.connection, args.chip_name, args.paths);
     analyze_options options;
     if (!args.chip_name.empty()) {
         const chip_info* c = find_chip(args.chip_name);
@@ -111,11 +114,16 @@ void register_verify(CLI::App& app, app_context& ctx) {
     auto args = std::make_shared<verify_args>();
     sub->add_option("--chip", args->chip_name, "Fail (exit 4) unless every file is built for this chip, e.g. esp32c3")
         ->envname("OTAFLASH_CHIP");
-    sub->add_option("FILE", args->paths, "Firmware files to check")->required();
+    sub->add_option("FILE", args->paths, "Firmware files to check; with --port: [OFFSET] FILE pairs to compare")->required();
+    add_rom_connection_options(sub, args->connection, false);
     sub->footer(
         "Exit status: 0 all checks passed; 8 a check failed on a well-formed image; 4 a file is missing,\n"
         "unreadable, not an image, malformed or for another chip (4 wins over 8 when files differ).\n\n"
-        "Examples:\n  otaflash verify build/*.bin\n  otaflash verify --chip esp32c3 --json factory.bin | jq .ok");
+        "With --port, the files are compared with the device's flash by MD5 instead (FILE alone: at 0x0;\n"
+        "--chip names the chip the device must be): exit 8 names the first differing address; 10 when the\n"
+        "ROM cannot compute an MD5 (ESP8266).\n\n"
+        "Examples:\n  otaflash verify build/*.bin\n  otaflash verify --chip esp32c3 --json factory.bin | jq .ok\n"
+        "  otaflash verify --port /dev/ttyUSB0 0x10000 build/app.bin");
     ctx.on_run(sub, [args](app_context& c) { return run_verify(c, *args); });
 }
 

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <optional>
 
 using namespace otaflash;
@@ -41,6 +43,9 @@ const fact facts[] = {
     // "stored 8ff3e643…3a9ba9 invalid": the edit is inside the stored digest.
     {"helloworld-esp32_edit.bin", chip::esp32, 128, 0x4008c008, 2, 0x14, nullptr, false},
 };
+
+// Names the case by its file in test listings instead of a byte dump of the struct.
+void PrintTo(const fact& f, std::ostream* os) { *os << f.file; }
 
 class FactsTest : public ::testing::TestWithParam<fact> {};
 
