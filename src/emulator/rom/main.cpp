@@ -4,10 +4,11 @@
 #include "device.hpp"
 #include "options.hpp"
 
-#include <otaflash/util/hex.hpp>
+#include "cli/exit_codes.hpp"
+
+#include <otaflash/version.hpp>
 
 #include <cstdio>
-#include <iostream>
 #include <string>
 
 using namespace otaflash;
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
         const auto& f = parsed.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n", f.message.c_str());
         if (!f.hint.empty()) std::fprintf(stderr, "  hint: %s\n", f.hint.c_str());
-        return exit_code_for(f.code);
+        return cli::exit_code_for(f.code);
     }
     auto& cmd = *parsed;
     if (cmd.show_help) {
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd.show_version) {
-        std::puts("otaflash-rom-device " OTAFLASH_ROM_DEVICE_VERSION);
+        std::printf("otaflash-rom-device %s\n", otaflash::version);
         return 0;
     }
 
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
     if (auto opened = dev.open(); !opened) {
         const auto& f = opened.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n  hint: %s\n", f.message.c_str(), f.hint.c_str());
-        return exit_code_for(f.code);
+        return cli::exit_code_for(f.code);
     }
     dev.run();
     return 0;

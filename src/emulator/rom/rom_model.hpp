@@ -7,11 +7,11 @@
 
 #include "faults.hpp"
 #include "flash_memory.hpp"
-#include "inflater.hpp"
 #include "rom_chip.hpp"
 
 #include <otaflash/log.hpp>
 #include <otaflash/proto/rom/slip.hpp>
+#include <otaflash/util/zlib_inflater.hpp>
 #include <otaflash/util/bytes.hpp>
 
 #include <chrono>
@@ -168,7 +168,7 @@ private:
         std::uint32_t next_seq = 0;
         std::uint32_t written = 0;  // bytes programmed so far (deflate: uncompressed)
         bool complete = false;
-        std::unique_ptr<inflater> inflate;
+        std::unique_ptr<zlib_inflater> inflate;
     } transfer_;
     std::uint32_t last_offset_ = 0, last_size_ = 0;  // for the flash_end event
 
@@ -188,9 +188,8 @@ struct sector_range {
     std::uint32_t first;
     std::uint32_t count;
 };
+// The erase_size a host sends to get exactly the sectors it needs is esptool's workaround,
+// otaflash::rom::esp8266_erase_size.
 sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept;
-// The erase_size a host must send so that the buggy ROM erases `size` bytes at `offset` (esptool's
-// workaround, §4.2); used by tests and documentation, not by the ROM.
-std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset) noexcept;
 
 }  // namespace otaflash::emulator::rom

@@ -19,7 +19,6 @@ std::optional<std::uint32_t> flash_size_from_jedec(std::uint32_t id) noexcept {
 }
 
 namespace {
-constexpr std::uint32_t spi_cmd_usr = 1u << 18;
 constexpr std::uint32_t spi_usr_command = 1u << 31;
 constexpr std::uint32_t spi_usr_miso = 1u << 28;
 constexpr int busy_polls = 10;
