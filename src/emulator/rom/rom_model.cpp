@@ -5,6 +5,8 @@
 #include <otaflash/proto/rom/flash_id.hpp>
 #include <otaflash/proto/rom/baud.hpp>
 #include <otaflash/proto/rom/packet.hpp>
+#include <otaflash/proto/rom/safety.hpp>
+#include <otaflash/proto/rom/setup.hpp>
 #include <otaflash/proto/rom/status.hpp>
 #include <otaflash/util/hex.hpp>
 
@@ -70,7 +72,8 @@ rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
       chip_(emulated_chip(config_.chip)),
       flash_(std::move(initial_flash)),
       log_(log),
-      rom_flash_size_(chip_.esp8266() ? 16u << 20 : 2u << 20),
+      rom_baud_(proto::rom_initial_baud),
+      rom_flash_size_(initial_flash_size()),
       random_state_(config_.seed ? config_.seed : 1) {}
 
 rom_model::~rom_model() = default;
@@ -151,8 +154,8 @@ void rom_model::reset_loader_state() {
     spi_attached_ = false;
     noise_sent_ = false;
     baud_locked_ = false;
-    rom_baud_ = 115200;
-    rom_flash_size_ = chip_.esp8266() ? 16u << 20 : 2u << 20;
+    rom_baud_ = proto::rom_initial_baud;
+    rom_flash_size_ = initial_flash_size();
     registers_.clear();
     decoder_.reset();
     next_heartbeat_.reset();
@@ -445,6 +448,11 @@ rom_model::reply rom_model::on_change_baudrate(byte_view data) {
     return r;
 }
 
+std::uint64_t rom_model::initial_flash_size() const noexcept {
+    // An ESP32-family ROM assumes 2 MiB until SPI_SET_PARAMS; the ESP8266 ROM addresses all it can.
+    return chip_.esp8266() ? proto::rom_flash_limit : proto::rom_default_flash_size;
+}
+
 bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept {
     return offset + size <= rom_flash_size_;
 }
@@ -497,8 +505,11 @@ struct data_block {
     std::uint32_t seq = 0;
     byte_view block;
 };
-// The 16-byte data header and checksum shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4).
-std::optional<reply_t> parse_data(byte_view data, std::uint32_t checksum, data_block& out) {
+// A block of the transfer `begin_command` started (`begun`): the 16-byte data header and checksum
+// shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4). nullopt when it passes.
+std::optional<reply_t> parse_data(bool begun, std::string_view begin_command, byte_view data, std::uint32_t checksum,
+                                  data_block& out) {
+    if (!begun) return fail(proto::rom_error_failed, "no " + std::string(begin_command) + " before this block");
     constexpr std::size_t header = proto::data_header_length;
     if (data.size() < header) return wrong_size(data.size(), "at least 16 (data header)");
     const std::uint32_t length = word(data, 0);
@@ -512,11 +523,24 @@ std::optional<reply_t> parse_data(byte_view data, std::uint32_t checksum, data_b
         return fail(proto::rom_error_checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
     return std::nullopt;
 }
+
+reply_t out_of_order(std::uint32_t seq, std::uint32_t expected) {
+    return fail(proto::rom_error_invalid_message,
+                "block " + std::to_string(seq) + " out of order, expected " + std::to_string(expected));
+}
 }  // namespace
 
-void rom_model::apply_flips(std::uint32_t address, std::size_t size) {
+bool rom_model::program_block(std::uint32_t address, byte_view block, reply& r) {
+    r.busy = write_time(block.size());
+    // The ROM programs the block and reads it back before it answers (§2.1).
+    if (!flash_.program(address, block)) {
+        r.error = proto::rom_error_flash_write;
+        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
+        return false;
+    }
     for (auto offset : config_.faults.flip_bytes)
-        if (offset >= address && offset - address < size) flash_.invert(offset);
+        if (offset >= address && offset - address < block.size()) flash_.invert(offset);
+    return true;
 }
 
 void rom_model::finish_transfer(std::uint32_t size) {
@@ -531,42 +555,36 @@ void rom_model::finish_transfer(std::uint32_t size) {
 }
 
 namespace {
-bool fault_hits(std::vector<std::uint32_t> const& always, std::vector<std::uint32_t> const& once,
-                std::vector<std::uint32_t>& used, std::uint32_t seq) {
-    if (std::find(always.begin(), always.end(), seq) != always.end()) return true;
-    if (std::find(once.begin(), once.end(), seq) != once.end() && std::find(used.begin(), used.end(), seq) == used.end()) {
-        used.push_back(seq);
-        return true;
+// The status-error-on-block faults: the refusal of block `seq`, if it is to fail.
+std::optional<reply_t> injected_failure(const fault_set& faults, std::vector<std::uint32_t>& failed_once, std::uint32_t seq) {
+    const auto& always = faults.status_error_blocks;
+    const auto& once = faults.status_error_once_blocks;
+    bool hit = std::find(always.begin(), always.end(), seq) != always.end();
+    if (!hit && std::find(once.begin(), once.end(), seq) != once.end() &&
+        std::find(failed_once.begin(), failed_once.end(), seq) == failed_once.end()) {
+        failed_once.push_back(seq);
+        hit = true;
     }
-    return false;
+    if (!hit) return std::nullopt;
+    return fail(proto::rom_error_flash_write, "fault status-error-on-block=" + std::to_string(seq));
 }
 }  // namespace
 
 rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::plain) return fail(proto::rom_error_failed, "no FLASH_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::plain, "FLASH_BEGIN", data, checksum, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() != t.block_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_BEGIN said " +
                                                 std::to_string(t.block_size) + " (pad the last block with 0xFF)");
     if (d.seq >= t.blocks)
         return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " of " + std::to_string(t.blocks));
-    if (d.seq > t.next_seq)
-        return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
-    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
-        return fail(proto::rom_error_flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
+    if (d.seq > t.next_seq) return out_of_order(d.seq, t.next_seq);
+    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
 
     const std::uint32_t address = t.offset + d.seq * t.block_size;
     reply r;
-    r.busy = write_time(d.block.size());
-    // The ROM programs the block and reads it back before it answers (§2.1).
-    if (!flash_.program(address, d.block)) {
-        r.error = proto::rom_error_flash_write;
-        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
-        return r;
-    }
-    apply_flips(address, d.block.size());
+    if (!program_block(address, d.block, r)) return r;
     r.note = "block " + std::to_string(d.seq) + " at " + hex32(address);
     if (d.seq == t.next_seq) {
         ++t.next_seq;
@@ -578,17 +596,15 @@ rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data
 }
 
 rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::deflate) return fail(proto::rom_error_failed, "no FLASH_DEFL_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::deflate, "FLASH_DEFL_BEGIN", data, checksum, d))
+        return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_DEFL_BEGIN said " +
                                                 std::to_string(t.block_size));
-    if (d.seq != t.next_seq)
-        return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
-    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
-        return fail(proto::rom_error_flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
+    if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
+    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
     if (t.complete) return fail(proto::rom_error_deflate_param, "data after the end of the zlib stream");
 
     bytes out;
@@ -600,13 +616,7 @@ rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view da
         return r;
     }
     const std::uint32_t address = t.offset + t.written;
-    r.busy = write_time(out.size());
-    if (!flash_.program(address, out)) {
-        r.error = proto::rom_error_flash_write;
-        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
-        return r;
-    }
-    apply_flips(address, out.size());
+    if (!program_block(address, out, r)) return r;
     t.written += static_cast<std::uint32_t>(out.size());
     if (status == zlib_inflater::status::bad_stream) return fail(proto::rom_error_deflate, "not a valid zlib/deflate stream");
     if (status == zlib_inflater::status::bad_checksum) return fail(proto::rom_error_deflate_checksum, "Adler-32 of the inflated data differs");
@@ -647,14 +657,12 @@ rom_model::reply rom_model::on_mem_begin(byte_view data) {
 }
 
 rom_model::reply rom_model::on_mem_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::ram) return fail(proto::rom_error_failed, "no MEM_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::ram, "MEM_BEGIN", data, checksum, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size || t.written + d.block.size() > t.erase_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block overflows the MEM_BEGIN size");
-    if (d.seq != t.next_seq)
-        return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
+    if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
     ++t.next_seq;
     t.written += static_cast<std::uint32_t>(d.block.size());
     return {};

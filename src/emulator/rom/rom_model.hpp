@@ -131,6 +131,7 @@ private:
 
     std::uint32_t read_register(std::uint32_t address) const;
     void write_register(std::uint32_t address, std::uint32_t value);
+    std::uint64_t initial_flash_size() const noexcept;
     bool flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept;
     duration erase_time(std::uint64_t sectors) const;
     duration write_time(std::uint64_t size) const;
@@ -139,7 +140,9 @@ private:
     void emit(time_point ready, bytes data, std::uint32_t baud);
     void finish_transfer(std::uint32_t size);
     void reset_loader_state();
-    void apply_flips(std::uint32_t address, std::size_t size);
+    // Programs `block` and reads it back (the flip-byte faults applied); false, with `r` saying
+    // why, when the read-back differs.
+    bool program_block(std::uint32_t address, byte_view block, reply& r);
     std::uint32_t next_random();
     bytes junk(std::size_t min, std::size_t max, bool printable);
 
@@ -151,7 +154,7 @@ private:
 
     mode mode_ = mode::download;
     boot_mode strap_ = boot_mode::download;
-    std::uint32_t rom_baud_ = 115200;
+    std::uint32_t rom_baud_;
     bool baud_locked_ = false;    // after CHANGE_BAUDRATE the ROM no longer follows the host's rate
     bool spi_attached_ = false;
     bool noise_sent_ = false;
