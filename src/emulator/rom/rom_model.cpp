@@ -356,6 +356,7 @@ reply_t fail(std::uint8_t code, std::string note) {
 reply_t wrong_size(std::size_t got, std::string_view expected) {
     return fail(proto::rom_error_invalid_message, std::to_string(got) + "-byte payload, the ROM takes " + std::string(expected));
 }
+reply_t not_attached() { return fail(proto::rom_error_failed, "SPI flash not attached: send SPI_ATTACH first"); }
 }  // namespace
 
 rom_model::reply rom_model::on_sync(byte_view data) {
@@ -470,7 +471,7 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
     if (blocks > 0 && block_size == 0) return fail(proto::rom_error_invalid_message, "block size 0");
     if (chip_.esp8266()) spi_attached_ = true;  // FLASH_BEGIN attaches the flash on ESP8266 (§2.1)
     if (!spi_attached_ && (erase_size > 0 || blocks > 0))
-        return fail(proto::rom_error_failed, "SPI flash not attached: send SPI_ATTACH first");
+        return not_attached();
     const std::uint64_t span = compressed ? erase_size : std::max<std::uint64_t>(erase_size, std::uint64_t{blocks} * block_size);
     if (!flash_range_ok(offset, span))
         return fail(proto::rom_error_failed, "range " + hex32(offset) + "+" + std::to_string(span) + " is beyond the " +
@@ -679,11 +680,16 @@ rom_model::reply rom_model::on_mem_end(byte_view data) {
     return r;
 }
 
+std::optional<rom_model::reply> rom_model::refuse_read(std::uint32_t address, std::uint32_t size) const {
+    if (!spi_attached_) return not_attached();
+    if (!flash_range_ok(address, size)) return fail(proto::rom_error_flash_read, "range beyond the flash the ROM knows");
+    return std::nullopt;
+}
+
 rom_model::reply rom_model::on_md5(byte_view data) {
     if (data.size() != 16) return wrong_size(data.size(), "16 (address, size, 0, 0)");
     const std::uint32_t address = word(data, 0), size = word(data, 1);
-    if (!spi_attached_) return fail(proto::rom_error_failed, "SPI flash not attached: send SPI_ATTACH first");
-    if (!flash_range_ok(address, size)) return fail(proto::rom_error_flash_read, "range beyond the flash the ROM knows");
+    if (auto refused = refuse_read(address, size)) return std::move(*refused);
     reply r;
     const std::string hex = md5_hex(flash_.read(address, size));
     r.payload.assign(hex.begin(), hex.end());
@@ -696,8 +702,7 @@ rom_model::reply rom_model::on_read_flash_slow(byte_view data) {
     if (data.size() != 8) return wrong_size(data.size(), "8 (offset, length)");
     const std::uint32_t address = word(data, 0), length = word(data, 1);
     if (length > proto::read_flash_slow_max) return fail(proto::rom_error_read_length, std::to_string(length) + " bytes asked, at most 64");
-    if (!spi_attached_) return fail(proto::rom_error_failed, "SPI flash not attached: send SPI_ATTACH first");
-    if (!flash_range_ok(address, length)) return fail(proto::rom_error_flash_read, "range beyond the flash the ROM knows");
+    if (auto refused = refuse_read(address, length)) return std::move(*refused);
     reply r;
     r.payload = flash_.read(address, length);
     r.payload.resize(proto::read_flash_slow_reply, 0);  // always a 64-byte buffer (§2.1)

@@ -133,6 +133,9 @@ private:
     void write_register(std::uint32_t address, std::uint32_t value);
     std::uint64_t initial_flash_size() const noexcept;
     bool flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept;
+    // SPI_FLASH_MD5 / READ_FLASH_SLOW: the refusal when the flash is not attached or the range is
+    // beyond what the ROM knows.
+    std::optional<reply> refuse_read(std::uint32_t address, std::uint32_t size) const;
     duration erase_time(std::uint64_t sectors) const;
     duration write_time(std::uint64_t size) const;
     duration read_time(std::uint64_t size) const;
