@@ -7,9 +7,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace otaflash::cli {
 namespace {
@@ -29,6 +33,26 @@ bool argv_asks_for_json(int argc, char** argv) {
         if (std::strcmp(argv[i], "--json") == 0) return true;
     }
     return false;
+}
+
+// "--auth=" (an empty value, as the Arduino IDE passes a blank password) makes CLI11 take the next
+// argument as the value; split it so the empty string is the value.
+std::vector<std::string> split_empty_values(int argc, char** argv) {
+    std::vector<std::string> args;
+    bool options_ended = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a{argv[i]};
+        if (a == "--") options_ended = true;
+        if (!options_ended && a.size() > 3 && a.starts_with("--") && a.back() == '=' &&
+            a.find('=') == a.size() - 1) {
+            args.emplace_back(a.substr(0, a.size() - 1));
+            args.emplace_back();
+        } else {
+            args.emplace_back(a);
+        }
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments back to front
+    return args;
 }
 
 void add_global_options(CLI::App& app, global_options& g) {
@@ -83,9 +107,12 @@ int run(int argc, char** argv) {
     register_info(app, ctx);
     register_verify(app, ctx);
     register_serial(app, ctx);
+    register_push(app, ctx);
+    register_espota(app, ctx);
 
     try {
-        app.parse(argc, argv);
+        auto args = split_empty_values(argc, argv);
+        app.parse(args);
     } catch (const CLI::CallForHelp&) {
         std::fputs(app.help().c_str(), stdout);
         return exit_ok;

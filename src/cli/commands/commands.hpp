@@ -12,5 +12,7 @@ void register_discover(CLI::App& app, app_context& ctx);
 void register_info(CLI::App& app, app_context& ctx);
 void register_verify(CLI::App& app, app_context& ctx);
 void register_serial(CLI::App& app, app_context& ctx);
+void register_push(CLI::App& app, app_context& ctx);
+void register_espota(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli

@@ -1,0 +1,79 @@
+#include "cli/push_preflight.hpp"
+
+#include "cli/commands/image_report.hpp"
+
+#include <otaflash/chip/chip.hpp>
+#include <otaflash/image/firmware_file.hpp>
+
+namespace otaflash::cli {
+namespace {
+
+using namespace otaflash::image;
+
+// Under espota compatibility a problem is reported and the file is pushed anyway.
+result<preflight_result> problem(const preflight_request& request, preflight_result out, failure f) {
+    if (!request.advisory) return f;
+    out.warnings.push_back(f.message + " (" + f.hint + ")");
+    return out;
+}
+
+}  // namespace
+
+bool is_pico_chip(const std::string& name) { return name == "rp2040" || name == "rp2350" || name == "pico"; }
+
+result<preflight_result> preflight_image(const preflight_request& request) {
+    preflight_result out;
+    const bool pico = is_pico_chip(request.chip_name) || (request.chip_name.empty() && request.pico_port);
+    analyze_options options;
+    if (!request.chip_name.empty() && !pico) {
+        const chip_info* c = find_chip(request.chip_name);
+        if (!c)
+            return make_failure(errc::usage_error, "unknown chip '" + request.chip_name + "'",
+                                "--chip takes one of: " + chip_name_list() + ", rp2040, rp2350");
+        options.expected_chip = c->id;
+    }
+    auto file = analyze_firmware(request.image, options);
+
+    if (request.filesystem) {
+        out.summary = "filesystem image";
+        if (file && file->kind != file_kind::partition_table)
+            out.warnings.push_back("this file looks like " + file_summary(*file) +
+                                   ", but --fs replaces the device's filesystem with it; drop --fs to update the firmware");
+        return out;
+    }
+    if (pico) {
+        out.summary = "raw image (not checked: arduino-pico images have no ESP header)";
+        if (file && file->target)
+            out.warnings.push_back("this file is " + file_summary(*file) + ", but the device was given as an arduino-pico board");
+        return out;
+    }
+    if (!file) {
+        failure f = std::move(file).error();
+        f.message = "not an app image: " + f.message;
+        if (f.message.find("filesystem") != std::string::npos) f.hint = "push filesystem images with --fs";
+        else f.hint += "; for a Raspberry Pi Pico (arduino-pico) give --chip rp2040";
+        return problem(request, std::move(out), std::move(f));
+    }
+    out.summary = file_summary(*file);
+    if (file->target) out.chip = std::string{name(*file->target)};
+    out.signed_image = file->signature.has_value();
+    out.notes = file->notes;
+    if (file->kind == file_kind::partition_table)
+        return problem(request, std::move(out),
+                       make_failure(errc::not_an_image, "this is a partition table, not an app image",
+                                    "push the application .bin the build produced"));
+    if (file->kind == file_kind::merged)
+        out.warnings.push_back("this is a merged flash image (bootloader, partition table, app) for serial flashing; "
+                               "over the air the device expects the application .bin alone");
+    else if (!file->images.empty() && file->images.front().image && file->images.front().image->bootloader)
+        out.warnings.push_back("this is a second-stage bootloader, not an application; the device will not boot it");
+    for (const auto& c : file->checks) {
+        if (c.ok) continue;
+        return problem(request, std::move(out),
+                       make_failure(c.code, "the image fails its own check: " + check_line(c),
+                                    c.hint.empty() ? "rebuild it, and see 'otaflash verify FILE'" : c.hint));
+    }
+    return out;
+}
+
+}  // namespace otaflash::cli

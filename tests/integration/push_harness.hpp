@@ -1,0 +1,136 @@
+#pragma once
+// Runs build/bin/otaflash-ota-device in the background and build/bin/otaflash push against it on
+// loopback, with short timeouts so every case ends in seconds.
+
+#include "fixtures.hpp"
+#include "subprocess.hpp"
+
+#include <nlohmann/json.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otaflash::test {
+
+using namespace std::chrono_literals;
+
+inline const std::string device_password = "s3cret pass";  // with a space: passwords may have one
+
+struct device_options {
+    std::string kind = "esp8266";
+    std::string bind = "127.0.0.1";
+    std::string port = "0";
+    bool password = false;
+    std::vector<std::string> extra;  // --fault …, --stored-hash …
+};
+
+class emulated_device {
+public:
+    emulated_device(const device_options& o, const temp_dir& dir) : out_file_(dir.file("received.bin")) {
+        std::vector<std::string> argv{bin_path("otaflash-ota-device"), "--kind", o.kind, "--bind", o.bind,
+                                      "--port", o.port, "--out", out_file_, "--time-scale", "0.25",
+                                      "--recv-buffer", "5744"};
+        argv.insert(argv.end(), o.extra.begin(), o.extra.end());
+        process_options po;
+        if (o.password) po.env["OTAFLASH_DEVICE_PASSWORD"] = device_password;
+        else po.unset_env.push_back("OTAFLASH_DEVICE_PASSWORD");
+        proc_ = std::make_unique<background_process>(argv, po);
+        auto ready = next_event("ready", 10s);
+        if (!ready) {
+            auto r = proc_->stop();
+            throw std::runtime_error("the emulated device did not start: " + r.err);
+        }
+        address_ = (*ready)["address"].get<std::string>();
+        port_ = (*ready)["port"].get<std::uint16_t>();
+    }
+
+    // The next event named `name` (other events are skipped), or nullopt when none comes in time.
+    std::optional<nlohmann::json> next_event(const std::string& name, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            auto line = proc_->read_line(left);
+            if (!line) return std::nullopt;
+            auto event = nlohmann::json::parse(*line, nullptr, false);
+            if (!event.is_discarded() && event.value("event", "") == name) return event;
+        }
+    }
+
+    std::string target() const {
+        return (address_.find(':') != std::string::npos ? "[" + address_ + "]" : address_) + ":" + std::to_string(port_);
+    }
+    const std::string& address() const { return address_; }
+    std::uint16_t port() const { return port_; }
+    const std::string& out_file() const { return out_file_; }
+    process_result stop() { return proc_->stop(); }
+
+private:
+    std::string out_file_;
+    std::unique_ptr<background_process> proc_;
+    std::string address_;
+    std::uint16_t port_ = 0;
+};
+
+struct push_result {
+    process_result proc;
+    nlohmann::json doc;  // the --json document (null when stdout was not one)
+    std::string code() const { return doc.is_object() && doc["error"].is_object() ? doc["error"]["code"].get<std::string>() : ""; }
+    std::string message() const { return doc.is_object() && doc["error"].is_object() ? doc["error"]["message"].get<std::string>() : ""; }
+    std::string hint() const { return doc.is_object() && doc["error"].is_object() ? doc["error"]["hint"].get<std::string>() : ""; }
+};
+
+// Short timeouts: a silent device is given up on in about 2 s.
+inline std::vector<std::string> fast_timeouts() {
+    return {"--invite-timeout", "300ms", "--invite-retries", "2", "--auth-timeout", "1500ms",
+            "--accept-timeout", "2s",    "--ack-timeout",    "2s", "--result-timeout", "4s"};
+}
+
+struct push_call {
+    std::vector<std::string> args;             // after "push"
+    std::optional<std::string> password_env;   // OTAFLASH_PASSWORD
+    std::optional<std::string> stdin_data;
+    std::string command = "push";
+    bool json = true;
+    std::chrono::milliseconds deadline = 40s;
+};
+
+inline push_result run_otaflash(const push_call& call) {
+    std::vector<std::string> argv{bin_path("otaflash")};
+    if (call.json) argv.push_back("--json");
+    argv.push_back(call.command);
+    argv.insert(argv.end(), call.args.begin(), call.args.end());
+    process_options po;
+    po.timeout = call.deadline;
+    po.env["CI"] = "true";
+    po.env["NO_COLOR"] = "1";
+    if (call.password_env) po.env["OTAFLASH_PASSWORD"] = *call.password_env;
+    else po.unset_env.push_back("OTAFLASH_PASSWORD");
+    po.stdin_data = call.stdin_data.value_or("");
+    push_result r;
+    r.proc = run_process(argv, po);
+    r.doc = nlohmann::json::parse(r.proc.out, nullptr, false);
+    if (r.doc.is_discarded()) r.doc = nullptr;
+    return r;
+}
+
+// The JSON contract holds on every path: one document, its exit_code equal to the real one.
+inline void expect_consistent(const push_result& r) {
+    EXPECT_FALSE(r.proc.timed_out) << "otaflash did not end by its deadline";
+    ASSERT_TRUE(r.doc.is_object()) << "stdout is not one JSON document:\n" << r.proc.out << "\nstderr:\n" << r.proc.err;
+    EXPECT_EQ(r.doc["exit_code"].get<int>(), r.proc.exit_code) << r.proc.err;
+    EXPECT_EQ(r.doc["ok"].get<bool>(), r.proc.exit_code == 0);
+}
+
+inline void expect_received_identical(emulated_device& device, const std::string& image_path) {
+    auto update = device.next_event("update", 10s);
+    ASSERT_TRUE(update) << "the device reported no update";
+    EXPECT_TRUE((*update)["ok"].get<bool>()) << update->dump();
+    EXPECT_EQ(slurp(device.out_file()), slurp(image_path)) << "the device received different bytes";
+}
+
+}  // namespace otaflash::test
