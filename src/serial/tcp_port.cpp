@@ -6,6 +6,8 @@
 
 #include "serial/waiter.hpp"
 
+#include <otaflash/proto/telnet/com_port.hpp>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -18,12 +20,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// Telnet (RFC 854) and COM-PORT-OPTION (RFC 2217) codes.
-constexpr std::uint8_t iac = 255, will = 251, wont = 252, do_ = 253, dont = 254, sb = 250, se = 240;
-constexpr std::uint8_t opt_binary = 0, opt_sga = 3, opt_com_port = 44;
-constexpr std::uint8_t set_baudrate = 1, set_datasize = 2, set_parity = 3, set_stopsize = 4, set_control = 5;
-constexpr std::uint8_t control_dtr_on = 8, control_dtr_off = 9, control_rts_on = 11, control_rts_off = 12;
-constexpr std::uint8_t parity_none = 1, stopsize_one = 1;
+using namespace otaflash::telnet;
 
 constexpr auto connect_timeout = std::chrono::seconds(5);
 constexpr auto control_timeout = std::chrono::seconds(3);
@@ -31,60 +28,31 @@ constexpr auto control_timeout = std::chrono::seconds(3);
 // Splits what the server sends into data bytes and telnet commands, and answers option requests.
 class telnet_parser {
 public:
-    // Data goes to `data`; answers to the server's option requests go to `answers`.
+    // Data goes to `data`; answers to the server's option requests go to `answers`. The server's
+    // subnegotiations (acknowledgements, line state) are not needed.
     void feed(byte_view in, bytes& data, bytes& answers) {
-        for (auto b : in) {
-            switch (state_) {
-            case state::data:
-                if (b == iac) state_ = state::command;
-                else data.push_back(b);
-                break;
-            case state::command:
-                if (b == iac) {
-                    data.push_back(iac);
-                    state_ = state::data;
-                } else if (b == will || b == wont || b == do_ || b == dont) {
-                    verb_ = b;
-                    state_ = state::option;
-                } else if (b == sb) {
-                    state_ = state::subnegotiation;
-                } else {
-                    state_ = state::data;  // NOP, GA and the like
-                }
-                break;
-            case state::option:
-                answer(verb_, b, answers);
-                state_ = state::data;
-                break;
-            case state::subnegotiation:  // server notifications (acknowledgements, line state): not needed
-                if (b == iac) state_ = state::subnegotiation_iac;
-                break;
-            case state::subnegotiation_iac:
-                state_ = b == se ? state::data : state::subnegotiation;
-                break;
-            }
+        events_.clear();
+        decoder_.feed(in, events_);
+        for (const auto& e : events_) {
+            if (e.what == event::kind::data) data.insert(data.end(), e.data.begin(), e.data.end());
+            else if (e.what == event::kind::negotiation) answer(e.verb, e.option, answers);
         }
     }
 
 private:
-    static bool wanted(std::uint8_t option) { return option == opt_binary || option == opt_sga || option == opt_com_port; }
-
     void answer(std::uint8_t verb, std::uint8_t option, bytes& out) {
         // Agree to what we want, refuse the rest, and never repeat ourselves (no negotiation loops).
-        std::uint8_t reply = 0;
-        if (verb == do_) reply = wanted(option) ? will : wont;
-        else if (verb == will) reply = wanted(option) ? do_ : dont;
-        else return;  // WONT / DONT: nothing to say
-        auto key = static_cast<std::uint16_t>(reply << 8 | option);
+        const auto reply = telnet::answer(verb, option);
+        if (!reply) return;  // WONT / DONT: nothing to say
+        auto key = static_cast<std::uint16_t>(*reply << 8 | option);
         for (auto said : said_)
             if (said == key) return;
         said_.push_back(key);
-        out.insert(out.end(), {iac, reply, option});
+        out.insert(out.end(), {iac, *reply, option});
     }
 
-    enum class state { data, command, option, subnegotiation, subnegotiation_iac };
-    state state_ = state::data;
-    std::uint8_t verb_ = 0;
+    decoder decoder_;
+    std::vector<event> events_;
     std::vector<std::uint16_t> said_;
 };
 
@@ -151,13 +119,7 @@ public:
 
     result<void> write(byte_view data, rom::time_point deadline) override {
         if (!rfc2217_) return send_raw(data, deadline);
-        bytes escaped;
-        escaped.reserve(data.size() + 8);
-        for (auto b : data) {
-            escaped.push_back(b);
-            if (b == iac) escaped.push_back(iac);
-        }
-        return send_raw(escaped, deadline);
+        return send_raw(escape(data), deadline);
     }
 
     result<std::size_t> read(std::span<std::uint8_t> into, rom::time_point deadline) override {
@@ -217,8 +179,7 @@ public:
             log_.write(log_level::debug, spec_ + " is a raw socket: the baud rate is the server's business");
             return {};
         }
-        return send_control(set_baudrate, bytes{static_cast<std::uint8_t>(baud >> 24), static_cast<std::uint8_t>(baud >> 16),
-                                                static_cast<std::uint8_t>(baud >> 8), static_cast<std::uint8_t>(baud)});
+        return send_control(set_baudrate, baud_value(baud));
     }
 
     std::uint32_t baud() const override { return baud_; }
@@ -258,13 +219,7 @@ private:
     }
 
     result<void> send_control(std::uint8_t command, const bytes& value) {
-        bytes msg = {iac, sb, opt_com_port, command};
-        for (auto b : value) {
-            msg.push_back(b);
-            if (b == iac) msg.push_back(iac);
-        }
-        msg.insert(msg.end(), {iac, se});
-        return send_raw(msg, rom::clock::now() + control_timeout);
+        return send_raw(com_port_message(command, value), rom::clock::now() + control_timeout);
     }
 
     std::string spec_;

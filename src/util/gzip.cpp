@@ -1,5 +1,7 @@
 #include <otaflash/util/gzip.hpp>
 
+#include <otaflash/util/zlib_inflater.hpp>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -67,29 +69,18 @@ bytes zlib_compress(byte_view data, int level) {
 }
 
 result<std::vector<std::size_t>> inflated_sizes(byte_view zlib_stream, std::size_t block) {
-    z_stream s{};
-    if (inflateInit(&s) != Z_OK) return make_failure(errc::internal_error, "zlib inflateInit failed");
-    stream_guard guard{&s};
+    zlib_inflater inflater;
     std::vector<std::size_t> sizes;
-    bytes sink(64 * 1024);
-    bool ended = false;
+    bytes piece;
+    auto status = zlib_inflater::status::more;
     for (std::size_t at = 0; at < zlib_stream.size(); at += block) {
-        const std::size_t n = std::min(block, zlib_stream.size() - at);
-        s.next_in = const_cast<Bytef*>(zlib_stream.data() + at);
-        s.avail_in = static_cast<uInt>(n);
-        const uLong before = s.total_out;
-        // Until this piece is used up and inflate has nothing more to give out for it.
-        do {
-            s.next_out = sink.data();
-            s.avail_out = static_cast<uInt>(sink.size());
-            const int rc = inflate(&s, Z_NO_FLUSH);
-            if (rc == Z_STREAM_END) ended = true;
-            else if (rc == Z_BUF_ERROR) break;
-            else if (rc != Z_OK) return make_failure(errc::image_malformed, "zlib stream is corrupt");
-        } while (!ended && (s.avail_in > 0 || s.avail_out == 0));
-        sizes.push_back(s.total_out - before);
+        piece.clear();
+        status = inflater.feed(zlib_stream.subspan(at, std::min(block, zlib_stream.size() - at)), piece);
+        if (status == zlib_inflater::status::bad_stream || status == zlib_inflater::status::bad_checksum)
+            return make_failure(errc::image_malformed, "zlib stream is corrupt");
+        sizes.push_back(piece.size());
     }
-    if (!ended) return make_failure(errc::image_malformed, "zlib stream is truncated");
+    if (status != zlib_inflater::status::finished) return make_failure(errc::image_malformed, "zlib stream is truncated");
     return sizes;
 }
 

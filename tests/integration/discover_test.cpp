@@ -22,7 +22,6 @@
 #include <map>
 #include <netinet/in.h>
 #include <poll.h>
-#include <random>
 #include <set>
 #include <sys/socket.h>
 #include <thread>
@@ -32,12 +31,6 @@ using namespace otaflash;
 using namespace otaflash::test;
 
 namespace {
-
-// A port of the test's own, so parallel tests and a real mDNS daemon never see each other.
-std::uint16_t private_mdns_port() {
-    std::random_device rd;
-    return static_cast<std::uint16_t>(20000 + rd() % 30000);
-}
 
 // Queries and answers on 127.0.0.1 only, on the test's own port.
 net::mdns_options on_loopback(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
@@ -92,37 +85,6 @@ nlohmann::json found_devices(const process_result& run) {
     auto doc = nlohmann::json::parse(run.out);
     return doc.at("result").at("devices");
 }
-
-// otaflash-ota-device --mdns on a private mDNS port, read up to its mdns line.
-class emulated_fleet {
-public:
-    emulated_fleet(std::uint16_t mdns_port, std::vector<std::string> args, process_options options = {})
-        : process_(with_mdns(std::move(args), mdns_port), std::move(options)) {
-        ready_.push_back(process_.ready());
-        for (;;) {
-            auto e = process_.next_event(ms(10000));
-            if (!e) throw std::runtime_error("the emulated fleet never said its mDNS responder answers");
-            if ((*e)["event"] == "mdns") break;
-            ready_.push_back(*e);
-        }
-    }
-    // Every device's ready line, in fleet order.
-    const std::vector<nlohmann::json>& ready() const noexcept { return ready_; }
-    const nlohmann::json& named(const std::string& hostname) const {
-        for (const auto& r : ready_)
-            if (r["hostname"] == hostname) return r;
-        throw std::runtime_error("no emulated device called " + hostname);
-    }
-    ota_device_process& process() noexcept { return process_; }
-
-private:
-    static std::vector<std::string> with_mdns(std::vector<std::string> args, std::uint16_t port) {
-        args.insert(args.begin(), {"--mdns", "--mdns-port", std::to_string(port)});
-        return args;
-    }
-    ota_device_process process_;
-    std::vector<nlohmann::json> ready_;
-};
 
 // `found` lists exactly the devices of the ready lines, each as the device advertises itself.
 void expect_lists_exactly(const nlohmann::json& found, const std::vector<nlohmann::json>& ready,
@@ -326,6 +288,37 @@ TEST(ResolveLocalName, ReachesAnEmulatedDeviceByItsName) {
     auto invited = fleet.process().wait_event("invitation", ms(3000));
     ASSERT_TRUE(invited);
     EXPECT_EQ((*invited)["hostname"], "bench-2");
+}
+
+// The factory flow until push resolves names itself: list the devices, push to the address and
+// port that discover reports for one of them, and that device (only) gets the image.
+TEST(Discover, WhatItListsIsWherePushDeliversTheImage) {
+    const auto port = private_mdns_port();
+    temp_dir dir;
+    const auto image_path = fixture_image("esp8266_deepsleep.bin");
+    const bytes image = slurp(image_path);
+    emulated_fleet fleet(port, {"--spread", "address", "--port", "0", "--time-scale", "0.25", "--count", "3",
+                                "--hostname", "cell-%d", "--out", dir.file("got-%d.bin")});
+    auto run = discover(port);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    std::string target;
+    for (const auto& d : found_devices(run))
+        if (d["name"] == "cell-1") target = d["addresses"][0].get<std::string>() + ":" + std::to_string(d["port"].get<int>());
+    ASSERT_FALSE(target.empty()) << run.out;
+    EXPECT_EQ(target.substr(0, target.find(':')), fleet.named("cell-1")["address"]);
+
+    process_options o;
+    o.timeout = std::chrono::seconds(40);
+    o.env["CI"] = "true";
+    o.unset_env = {"OTAFLASH_PASSWORD"};
+    auto push = run_process({bin_path("otaflash"), "--json", "push", image_path, target}, o);
+    ASSERT_EQ(push.exit_code, 0) << push.out << push.err;
+    auto update = fleet.process().wait_event("update", ms(10000));
+    ASSERT_TRUE(update);
+    EXPECT_EQ((*update)["hostname"], "cell-1");
+    EXPECT_TRUE((*update)["ok"].get<bool>()) << update->dump();
+    EXPECT_EQ(slurp(dir.file("got-1.bin")), image);
+    EXPECT_FALSE(fleet.process().next_event(ms(200)));  // nobody else was updated
 }
 
 TEST(Discover, NobodyAnsweringIsAnEmptyListNotAnError) {

@@ -4,8 +4,11 @@
 
 #include "fixtures.hpp"
 
+#include "emulator/ota/settings.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 using namespace otaflash::test;
@@ -24,6 +27,18 @@ TEST(OtaDeviceCli, HelpListsKindsFaultsAndEvents) {
     for (const char* word : {"esp8266", "esp32-legacy", "rp2040", "--flash-rate", "--ack-latency", "--recv-buffer",
                              "drop-after=N", "stall-after=N", "end-error=TEXT", "connect-idle", "OTAFLASH_DEVICE_PASSWORD"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
+    // Every key a --devices SPEC takes is named there.
+    const std::string keys(otaflash::emulator::ota::setting_names());
+    const auto listed = r.out.substr(r.out.find("Keys: ")) + " ";
+    std::string flat(listed);
+    std::replace(flat.begin(), flat.end(), '\n', ' ');
+    for (std::size_t at = 0; at < keys.size();) {
+        const auto end = std::min(keys.find(", ", at), keys.size());
+        const std::string key = keys.substr(at, end - at);
+        EXPECT_TRUE(flat.find(" " + key + ",") != std::string::npos || flat.find(" " + key + ".") != std::string::npos)
+            << key;
+        at = end + 2;
+    }
 }
 
 TEST(OtaDeviceCli, UsageErrorsExitWithTwoAndSayWhatToDo) {

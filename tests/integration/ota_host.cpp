@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <netinet/in.h>
 #include <poll.h>
+#include <random>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -198,6 +199,35 @@ std::optional<int> ota_device_process::wait_exit(ms timeout) {
         ::usleep(10000);
     }
     return std::nullopt;
+}
+
+std::uint16_t private_mdns_port() {
+    std::random_device rd;
+    return static_cast<std::uint16_t>(20000 + rd() % 30000);
+}
+
+namespace {
+std::vector<std::string> with_mdns(std::vector<std::string> args, std::uint16_t port) {
+    args.insert(args.begin(), {"--mdns", "--mdns-port", std::to_string(port)});
+    return args;
+}
+}  // namespace
+
+emulated_fleet::emulated_fleet(std::uint16_t mdns_port, std::vector<std::string> args, process_options options)
+    : process_(with_mdns(std::move(args), mdns_port), std::move(options)) {
+    ready_.push_back(process_.ready());
+    for (;;) {
+        auto e = process_.next_event(ms(10000));
+        if (!e) throw std::runtime_error("the emulated fleet never said its mDNS responder answers");
+        if ((*e)["event"] == "mdns") break;
+        ready_.push_back(*e);
+    }
+}
+
+const nlohmann::json& emulated_fleet::named(const std::string& hostname) const {
+    for (const auto& r : ready_)
+        if (r["hostname"] == hostname) return r;
+    throw std::runtime_error("no emulated device called " + hostname);
 }
 
 std::string md5_hex(byte_view data) { return to_hex(md5(data)); }

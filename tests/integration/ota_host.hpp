@@ -124,6 +124,23 @@ private:
     std::uint16_t port_ = 0;
 };
 
+// A UDP port for a test's own mDNS group, so parallel tests and a real mDNS daemon never meet.
+std::uint16_t private_mdns_port();
+
+// otaflash-ota-device --mdns --mdns-port PORT ARGS... as a child process, read up to its mdns line.
+class emulated_fleet {
+public:
+    emulated_fleet(std::uint16_t mdns_port, std::vector<std::string> args, process_options options = {});
+    // Every device's ready line, in fleet order.
+    const std::vector<nlohmann::json>& ready() const noexcept { return ready_; }
+    const nlohmann::json& named(const std::string& hostname) const;
+    ota_device_process& process() noexcept { return process_; }
+
+private:
+    ota_device_process process_;
+    std::vector<nlohmann::json> ready_;
+};
+
 std::string md5_hex(byte_view data);
 std::string invitation(int command, std::uint16_t host_port, std::size_t size, std::string_view md5);
 // Sample firmware: starts with the image magic 0xE9 unless told otherwise.

@@ -3,6 +3,7 @@
 // signals, the port's own errors.
 
 #include <fixtures.hpp>
+#include <rom_device_process.hpp>
 #include <subprocess.hpp>
 
 #include <otaflash/crypto/digest.hpp>
@@ -36,36 +37,24 @@ namespace {
 // (10 bit times per byte at the line's rate) stays on everywhere.
 const std::vector<std::string> fast_flash = {"--erase-rate", "0", "--write-rate", "0", "--read-rate", "0"};
 
+// An emulated ROM whose flash starts as `initial` (or erased) and is dumped to a file.
 class device {
 public:
-    explicit device(const std::string& chip, std::vector<std::string> extra = {}, const bytes* initial = nullptr) {
-        flash_file_ = dir_.file("flash.bin");
-        std::vector<std::string> argv = {bin_path("otaflash-rom-device"), "--chip", chip, "--flash-file", flash_file_};
-        if (initial) argv.insert(argv.end(), {"--load", dir_.write("initial.bin", *initial)});
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        proc_ = std::make_unique<background_process>(argv);
-        auto line = proc_->read_line(10s);
-        if (!line) throw std::runtime_error("the emulator did not start: " + proc_->stop().err);
-        const json ready = json::parse(*line);
-        pty = ready.at("pty").get<std::string>();
-        if (ready.at("rfc2217").is_number()) rfc2217 = "rfc2217://127.0.0.1:" + std::to_string(ready.at("rfc2217").get<int>());
+    explicit device(const std::string& chip, std::vector<std::string> extra = {}, const bytes* initial = nullptr)
+        : flash_file_(dir_.file("flash.bin")), proc_(options(chip, std::move(extra), initial)) {
+        pty = proc_.pty;
+        if (proc_.ready.at("rfc2217").is_number())
+            rfc2217 = "rfc2217://127.0.0.1:" + std::to_string(proc_.ready.at("rfc2217").get<int>());
     }
 
     // The next event named `name` on the emulator's stdout.
     std::optional<json> wait_event(const std::string& name, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto line = proc_->read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-            if (!line) return std::nullopt;
-            auto e = json::parse(*line);
-            if (e.at("event") == name) return e;
-        }
-        return std::nullopt;
+        return proc_.wait_event(name, timeout);
     }
 
     // Stops the emulator (it dumps its flash on SIGTERM) and returns the flash.
     bytes dump() {
-        proc_->stop();
+        proc_.stop();
         return slurp(flash_file_);
     }
 
@@ -73,9 +62,16 @@ public:
     std::string rfc2217;  // with --rfc2217 0
 
 private:
+    std::vector<std::string> options(const std::string& chip, std::vector<std::string> extra, const bytes* initial) const {
+        std::vector<std::string> argv = {"--chip", chip, "--flash-file", flash_file_};
+        if (initial) argv.insert(argv.end(), {"--load", dir_.write("initial.bin", *initial)});
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return argv;
+    }
+
     temp_dir dir_;
     std::string flash_file_;
-    std::unique_ptr<background_process> proc_;
+    rom_device_process proc_;
 };
 
 process_result run_cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 30s,

@@ -498,6 +498,5 @@ std::uint16_t device::port() const { return impl_->local_peer().port; }
 std::string device::hostname() const { return impl_->hostname; }
 std::string device::board() const { return impl_->board; }
 bool device::has_password() const { return impl_->config.password.has_value(); }
-device_kind device::kind() const { return impl_->config.kind; }
 
 }  // namespace otaflash::emulator::ota

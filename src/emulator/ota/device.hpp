@@ -57,7 +57,6 @@ public:
     std::string hostname() const;
     std::string board() const;
     bool has_password() const;
-    device_kind kind() const;
 
 private:
     struct impl;

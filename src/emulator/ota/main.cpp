@@ -40,10 +40,11 @@ drop-after=N, stall-after=N, bad-md5, end-error=TEXT.
 
 Fleets: --devices SPEC (repeatable) adds a group of devices: the device options above as
 KEY=VALUE without dashes, separated by commas, plus count=N; every key not given comes from the
-command line. Keys: count, kind, bind, port, password-env, password-file, password-hash-file,
+command line, and fault= (repeatable; fault=none) replaces the command line's faults. In hostname
+and out, %d is the device's index in the fleet. --fleet FILE reads one SPEC per line ('#'
+comments). Keys: count, kind, bind, port, password-env, password-file, password-hash-file,
 no-password, stored-hash, out, hostname, board, flash-size, loop-ms, flash-rate, ack-latency,
-recv-buffer, fault (repeatable; fault=none), time-scale. In hostname and out, %d is the device's
-index in the fleet. --fleet FILE reads one SPEC per line ('#' comments).
+recv-buffer, fault, time-scale.
 
 Standard output: one JSON object per line: ready, mdns, invitation, auth, update. Logs go to stderr.
 

@@ -1,15 +1,18 @@
 #include "flash_memory.hpp"
 
+#include <otaflash/proto/rom/command.hpp>
+
+#include <bit>
 #include <cassert>
 
 namespace otaflash::emulator::rom {
 
-flash_memory::flash_memory(bytes contents) : data_(std::move(contents)) { assert(is_power_of_two(data_.size())); }
+flash_memory::flash_memory(bytes contents) : data_(std::move(contents)) { assert(std::has_single_bit(data_.size())); }
 
 void flash_memory::erase_sectors(std::uint32_t first_sector, std::uint32_t count) {
     for (std::uint64_t s = first_sector; s < std::uint64_t{first_sector} + count; ++s) {
-        const std::size_t start = wrap(s * sector_size);
-        std::fill_n(data_.begin() + static_cast<std::ptrdiff_t>(start), sector_size, std::uint8_t{0xFF});
+        const std::size_t start = wrap(s * otaflash::rom::flash_sector_size);
+        std::fill_n(data_.begin() + static_cast<std::ptrdiff_t>(start), otaflash::rom::flash_sector_size, std::uint8_t{0xFF});
     }
 }
 

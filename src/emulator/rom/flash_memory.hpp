@@ -10,8 +10,6 @@
 
 namespace otaflash::emulator::rom {
 
-inline constexpr std::uint32_t sector_size = 0x1000;
-
 class flash_memory {
 public:
     // `contents.size()` must be a power of two (every SPI NOR size is).
@@ -30,7 +28,5 @@ private:
     std::size_t wrap(std::uint64_t address) const noexcept { return static_cast<std::size_t>(address) & (data_.size() - 1); }
     bytes data_;
 };
-
-inline bool is_power_of_two(std::uint64_t n) noexcept { return n != 0 && (n & (n - 1)) == 0; }
 
 }  // namespace otaflash::emulator::rom

@@ -4,10 +4,13 @@
 #include "device.hpp"
 #include "options.hpp"
 
-#include <otaflash/util/hex.hpp>
+#include "cli/exit_codes.hpp"
+
+#include <otaflash/version.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <iostream>
 #include <string>
 
 using namespace otaflash;
@@ -15,30 +18,12 @@ using namespace otaflash::emulator::rom;
 
 namespace {
 
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
-}
+using json = nlohmann::ordered_json;
 
-void print_line(const std::string& json) {
-    std::fputs(json.c_str(), stdout);
+// One JSON Lines event on stdout. Texts from outside (paths, messages) are not always UTF-8:
+// replace, never throw.
+void print_line(const json& event) {
+    std::fputs(event.dump(-1, ' ', false, json::error_handler_t::replace).c_str(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
 }
@@ -63,43 +48,39 @@ public:
         : chip_(chip), flash_size_(flash_size), boot_(boot) {}
 
     void ready(const std::string& pty, std::optional<std::uint16_t> rfc2217) override {
-        print_line("{\"event\":\"ready\",\"chip\":" + json_string(chip_.name()) + ",\"pty\":" + json_string(pty) +
-                   ",\"rfc2217\":" + (rfc2217 ? std::to_string(*rfc2217) : "null") +
-                   ",\"flash_size\":" + std::to_string(flash_size_) + ",\"boot\":" + mode_name(boot_) + "}");
+        print_line({{"event", "ready"},
+                    {"chip", std::string(chip_.name())},
+                    {"pty", pty},
+                    {"rfc2217", rfc2217 ? json(*rfc2217) : json(nullptr)},
+                    {"flash_size", flash_size_},
+                    {"boot", mode_name(boot_)}});
     }
 
     void event(const rom_event& e) override {
         switch (e.what) {
         case rom_event::kind::flash_written:
-            print_line("{\"event\":\"flash_written\",\"offset\":" + std::to_string(e.offset) + ",\"size\":" +
-                       std::to_string(e.size) + ",\"md5\":" + json_string(e.md5) +
-                       ",\"compressed\":" + (e.compressed ? "true" : "false") + "}");
+            print_line({{"event", "flash_written"}, {"offset", e.offset}, {"size", e.size}, {"md5", e.md5},
+                        {"compressed", e.compressed}});
             break;
         case rom_event::kind::flash_end:
-            print_line("{\"event\":\"flash_end\",\"offset\":" + std::to_string(e.offset) + ",\"size\":" +
-                       std::to_string(e.size) + ",\"md5\":" + json_string(e.md5) +
-                       ",\"reboot\":" + (e.reboot ? "true" : "false") + "}");
+            print_line({{"event", "flash_end"}, {"offset", e.offset}, {"size", e.size}, {"md5", e.md5},
+                        {"reboot", e.reboot}});
             break;
         case rom_event::kind::booted:
-            print_line("{\"event\":\"boot\",\"mode\":" + mode_name(e.mode) + ",\"reason\":" + json_string(e.reason) + "}");
+            print_line({{"event", "boot"}, {"mode", mode_name(e.mode)}, {"reason", e.reason}});
             break;
-        case rom_event::kind::baud_changed:
-            print_line("{\"event\":\"baud\",\"baud\":" + std::to_string(e.value) + "}");
-            break;
-        case rom_event::kind::ram_exec:
-            print_line("{\"event\":\"ram_exec\",\"entry\":" + std::to_string(e.value) + "}");
-            break;
+        case rom_event::kind::baud_changed: print_line({{"event", "baud"}, {"baud", e.value}}); break;
+        case rom_event::kind::ram_exec: print_line({{"event", "ram_exec"}, {"entry", e.value}}); break;
         }
     }
 
     void dump_failed(const failure& f) override {
-        print_line("{\"event\":\"error\",\"code\":" + json_string(code_name(f.code)) +
-                   ",\"message\":" + json_string(f.message) + "}");
+        print_line({{"event", "error"}, {"code", std::string(code_name(f.code))}, {"message", f.message}});
         std::fprintf(stderr, "otaflash-rom-device: error: %s (%s)\n", f.message.c_str(), f.hint.c_str());
     }
 
 private:
-    static std::string mode_name(boot_mode m) { return m == boot_mode::download ? "\"download\"" : "\"app\""; }
+    static const char* mode_name(boot_mode m) { return m == boot_mode::download ? "download" : "app"; }
     const rom_chip& chip_;
     std::size_t flash_size_;
     boot_mode boot_;
@@ -113,7 +94,7 @@ int main(int argc, char** argv) {
         const auto& f = parsed.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n", f.message.c_str());
         if (!f.hint.empty()) std::fprintf(stderr, "  hint: %s\n", f.hint.c_str());
-        return exit_code_for(f.code);
+        return cli::exit_code_for(f.code);
     }
     auto& cmd = *parsed;
     if (cmd.show_help) {
@@ -121,7 +102,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd.show_version) {
-        std::puts("otaflash-rom-device " OTAFLASH_ROM_DEVICE_VERSION);
+        std::printf("otaflash-rom-device %s\n", otaflash::version);
         return 0;
     }
 
@@ -131,7 +112,7 @@ int main(int argc, char** argv) {
     if (auto opened = dev.open(); !opened) {
         const auto& f = opened.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n  hint: %s\n", f.message.c_str(), f.hint.c_str());
-        return exit_code_for(f.code);
+        return cli::exit_code_for(f.code);
     }
     dev.run();
     return 0;

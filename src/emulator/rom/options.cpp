@@ -1,10 +1,9 @@
 #include "options.hpp"
 
-#include "cli/exit_codes.hpp"
-
 #include <otaflash/io/file.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <iterator>
 #include <string_view>
@@ -43,8 +42,6 @@ std::optional<double> parse_rate(std::string_view text) {
 }
 
 }  // namespace
-
-int exit_code_for(errc code) noexcept { return cli::exit_code_for(code); }
 
 std::string help_text() {
     return R"(otaflash-rom-device: an emulated ESP8266 / ESP32-family ROM serial bootloader on a
@@ -139,7 +136,7 @@ result<command_line> parse_options(int argc, const char* const* argv) {
             dev.rom.chip = *chip;
         } else if (arg == "--flash-size") {
             auto n = parse_size(v);
-            if (!n || !is_power_of_two(*n) || *n < min_flash_size || *n > max_flash_size)
+            if (!n || !std::has_single_bit(*n) || *n < min_flash_size || *n > max_flash_size)
                 return usage("bad --flash-size '" + std::string(v) + "'",
                              "give a power of two from 256K to 128M, e.g. 4M or 4194304");
             flash_size = static_cast<std::size_t>(*n);

@@ -9,8 +9,6 @@
 
 #include <string>
 
-#define OTAFLASH_ROM_DEVICE_VERSION "0.1.0"
-
 namespace otaflash::emulator::rom {
 
 struct command_line {
@@ -23,8 +21,5 @@ struct command_line {
 // Reads --load (the initial flash) too, so a missing file is an input error here.
 result<command_line> parse_options(int argc, const char* const* argv);
 std::string help_text();
-
-// The project's exit-code table (src/cli/exit_codes.cpp).
-int exit_code_for(errc code) noexcept;
 
 }  // namespace otaflash::emulator::rom

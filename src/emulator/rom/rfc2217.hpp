@@ -3,6 +3,7 @@
 // such as pyserial's rfc2217:// (esptool) sends becomes serial data, baud-rate and DTR/RTS
 // changes, in order, plus the telnet answers the client waits for.
 
+#include <otaflash/proto/telnet/com_port.hpp>
 #include <otaflash/util/bytes.hpp>
 
 #include <cstdint>
@@ -28,16 +29,13 @@ public:
 
     void feed(byte_view input, output& out);
     // Serial data for the client: 0xFF doubled.
-    static bytes escape(byte_view data);
+    static bytes escape(byte_view data) { return otaflash::telnet::escape(data); }
 
 private:
-    void negotiate(std::uint8_t verb, std::uint8_t option, output& out);
-    void subnegotiation(output& out);
-    void push_data(std::uint8_t b, output& out);
+    void subnegotiation(byte_view message, output& out);
 
-    enum class state { data, iac, verb, sb, sb_iac } state_ = state::data;
-    std::uint8_t verb_ = 0;
-    bytes sb_;
+    otaflash::telnet::decoder decoder_;
+    std::vector<otaflash::telnet::event> events_;
     std::uint32_t baud_;
 };
 

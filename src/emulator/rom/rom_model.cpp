@@ -1,7 +1,13 @@
 #include "rom_model.hpp"
 
 #include <otaflash/crypto/digest.hpp>
+#include <otaflash/proto/rom/command.hpp>
+#include <otaflash/proto/rom/flash_id.hpp>
+#include <otaflash/proto/rom/baud.hpp>
 #include <otaflash/proto/rom/packet.hpp>
+#include <otaflash/proto/rom/safety.hpp>
+#include <otaflash/proto/rom/setup.hpp>
+#include <otaflash/proto/rom/status.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <algorithm>
@@ -10,65 +16,20 @@
 namespace otaflash::emulator::rom {
 namespace {
 
-// Opcodes (§2) and ROM error codes (§1.3).
-namespace op {
-constexpr std::uint8_t flash_begin = 0x02, flash_data = 0x03, flash_end = 0x04, mem_begin = 0x05, mem_end = 0x06,
-                       mem_data = 0x07, sync = 0x08, write_reg = 0x09, read_reg = 0x0A, spi_set_params = 0x0B,
-                       spi_attach = 0x0D, read_flash_slow = 0x0E, change_baudrate = 0x0F, flash_defl_begin = 0x10,
-                       flash_defl_data = 0x11, flash_defl_end = 0x12, spi_flash_md5 = 0x13, get_security_info = 0x14;
-}
-namespace error {
-constexpr std::uint8_t invalid_message = 0x05, failed_to_act = 0x06, bad_checksum = 0x07, flash_write = 0x08,
-                       flash_read = 0x09, read_length = 0x0A, deflate = 0x0B, deflate_adler = 0x0C,
-                       deflate_param = 0x0D;
-}
+namespace proto = otaflash::rom;
+using proto::opcode;
 
-constexpr std::uint32_t magic_register = 0x40001000;
 constexpr std::uint32_t sync_value = 0x20120707;
-constexpr std::uint32_t spi_usr_bit = 1u << 18;
 constexpr std::size_t sync_replies = 8;
-constexpr std::size_t read_slow_block = 64;
 constexpr std::uint32_t jedec_winbond = 0xEF;
 constexpr std::uint32_t jedec_memory_type = 0x40;
 // ESP32 ROM crystal-estimate registers (§6): these values make the ROM's estimate exactly 40 MHz,
 // so a host's pre-skew of the CHANGE_BAUDRATE value is a no-op.
-constexpr std::uint32_t esp32_rtc_cali_reg = 0x3FF5F06C, esp32_rtc_cali_value = 1024u << 7;
-constexpr std::uint32_t esp32_efuse_ck8m_reg = 0x3FF5A010, esp32_efuse_ck8m_value = 100;
+constexpr std::uint32_t esp32_rtc_cali_value = 1024u << 7;
+constexpr std::uint32_t esp32_efuse_ck8m_value = 100;
 constexpr std::chrono::seconds heartbeat_period{1};
 
-std::string_view opcode_name(std::uint8_t opcode) {
-    switch (opcode) {
-    case op::flash_begin: return "FLASH_BEGIN";
-    case op::flash_data: return "FLASH_DATA";
-    case op::flash_end: return "FLASH_END";
-    case op::mem_begin: return "MEM_BEGIN";
-    case op::mem_end: return "MEM_END";
-    case op::mem_data: return "MEM_DATA";
-    case op::sync: return "SYNC";
-    case op::write_reg: return "WRITE_REG";
-    case op::read_reg: return "READ_REG";
-    case op::spi_set_params: return "SPI_SET_PARAMS";
-    case op::spi_attach: return "SPI_ATTACH";
-    case op::read_flash_slow: return "READ_FLASH_SLOW";
-    case op::change_baudrate: return "CHANGE_BAUDRATE";
-    case op::flash_defl_begin: return "FLASH_DEFL_BEGIN";
-    case op::flash_defl_data: return "FLASH_DEFL_DATA";
-    case op::flash_defl_end: return "FLASH_DEFL_END";
-    case op::spi_flash_md5: return "SPI_FLASH_MD5";
-    case op::get_security_info: return "GET_SECURITY_INFO";
-    default: return "unknown opcode";
-    }
-}
-
-bytes sync_payload() {
-    bytes data{0x07, 0x07, 0x12, 0x20};
-    data.insert(data.end(), 32, 0x55);
-    return data;
-}
-
 std::uint32_t word(byte_view data, std::size_t index) { return load_le32(data.data() + 4 * index); }
-
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 std::string md5_hex(byte_view data) { return to_hex(md5(data)); }
 
@@ -100,18 +61,10 @@ using reply_t = rom_model::reply;
 sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept {
     // Inferred from esptool's workaround (§4.2, §13): the ROM counts the sectors up to the next
     // 64 KiB boundary ("head") once for itself and once more inside the requested count.
-    const auto requested = static_cast<std::uint32_t>(ceil_div(erase_size, sector_size));
-    const std::uint32_t first = offset / sector_size;
+    const std::uint32_t requested = proto::block_count(erase_size, proto::flash_sector_size);
+    const std::uint32_t first = offset / proto::flash_sector_size;
     const std::uint32_t head = std::min<std::uint32_t>(16 - first % 16, requested);
     return {first, requested + head};
-}
-
-std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset) noexcept {
-    const auto sectors = static_cast<std::uint32_t>(ceil_div(size, sector_size));
-    const std::uint32_t first = offset / sector_size;
-    const std::uint32_t head = std::min<std::uint32_t>(16 - first % 16, sectors);
-    if (sectors < 2 * head) return (sectors + 1) / 2 * sector_size;
-    return (sectors - head) * sector_size;
 }
 
 rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
@@ -119,7 +72,8 @@ rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
       chip_(emulated_chip(config_.chip)),
       flash_(std::move(initial_flash)),
       log_(log),
-      rom_flash_size_(chip_.esp8266() ? 16u << 20 : 2u << 20),
+      rom_baud_(proto::rom_initial_baud),
+      rom_flash_size_(initial_flash_size()),
       random_state_(config_.seed ? config_.seed : 1) {}
 
 rom_model::~rom_model() = default;
@@ -169,7 +123,7 @@ duration at_rate(double bytes_count, double rate, bool slow) {
 }  // namespace
 
 duration rom_model::erase_time(std::uint64_t sectors) const {
-    return at_rate(static_cast<double>(sectors) * sector_size, config_.speeds.erase_bytes_per_s, config_.faults.slow_flash);
+    return at_rate(static_cast<double>(sectors) * proto::flash_sector_size, config_.speeds.erase_bytes_per_s, config_.faults.slow_flash);
 }
 duration rom_model::write_time(std::uint64_t size) const {
     return at_rate(static_cast<double>(size), config_.speeds.write_bytes_per_s, config_.faults.slow_flash);
@@ -200,8 +154,8 @@ void rom_model::reset_loader_state() {
     spi_attached_ = false;
     noise_sent_ = false;
     baud_locked_ = false;
-    rom_baud_ = 115200;
-    rom_flash_size_ = chip_.esp8266() ? 16u << 20 : 2u << 20;
+    rom_baud_ = proto::rom_initial_baud;
+    rom_flash_size_ = initial_flash_size();
     registers_.clear();
     decoder_.reset();
     next_heartbeat_.reset();
@@ -289,10 +243,11 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
             log_.write(log_level::debug, "ignored a " + std::to_string(frame.size()) + "-byte frame that is not a request");
         return;
     }
+    const auto op = static_cast<opcode>(request->opcode);
     const time_point start = std::max(arrived, busy_until_);
     reply r = dispatch(request->opcode, request->checksum, request->data);
     if (log_.enabled(log_level::debug)) {
-        std::string line = "<- " + std::string(opcode_name(request->opcode)) + " (" + hex32(request->opcode).substr(8) +
+        std::string line = "<- " + proto::opcode_name(request->opcode) + " (" + hex32(request->opcode).substr(8) +
                            ", " + std::to_string(request->data.size()) + " bytes) -> ";
         line += !r.send ? "no answer" : r.error ? "failed, error " + hex32(r.error).substr(8) : "ok";
         if (!r.note.empty()) line += ": " + r.note;
@@ -301,7 +256,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
     if (!r.send) return;
     busy_until_ = start + r.busy;
 
-    if (chip_.esp8266() && request->opcode != op::sync && request->opcode != op::read_reg)
+    if (chip_.esp8266() && op != opcode::sync && op != opcode::read_reg)
         r.value = next_random();  // §1.3: the ESP8266 ROM leaves junk in the value field
     bytes payload = std::move(r.payload);
     payload.push_back(r.error ? 1 : 0);
@@ -309,7 +264,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
     payload.resize(payload.size() + chip_.status_size() - 2, 0);  // ESP32 family: two reserved zeros
     const bytes frame_out = otaflash::rom::slip::encode(otaflash::rom::encode_response(request->opcode, r.value, payload));
 
-    if (request->opcode == op::sync && config_.faults.boot_noise && !noise_sent_) {
+    if (op == opcode::sync && config_.faults.boot_noise && !noise_sent_) {
         noise_sent_ = true;
         bytes noise(chip_.download_banner.begin(), chip_.download_banner.end());
         const bytes text = junk(20, 60, true);
@@ -356,35 +311,36 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
     }
 }
 
-rom_model::reply rom_model::dispatch(std::uint8_t opcode, std::uint32_t checksum, byte_view data) {
-    switch (opcode) {
-    case op::sync: return on_sync(data);
-    case op::read_reg: return on_read_reg(data);
-    case op::write_reg: return on_write_reg(data);
-    case op::flash_begin: return on_flash_begin(data, false);
-    case op::flash_data: return on_flash_data(checksum, data);
-    case op::flash_end: return on_flash_end(data);
-    case op::mem_begin: return on_mem_begin(data);
-    case op::mem_data: return on_mem_data(checksum, data);
-    case op::mem_end: return on_mem_end(data);
+rom_model::reply rom_model::dispatch(std::uint8_t code, std::uint32_t checksum, byte_view data) {
+    const auto op = static_cast<opcode>(code);
+    switch (op) {
+    case opcode::sync: return on_sync(data);
+    case opcode::read_reg: return on_read_reg(data);
+    case opcode::write_reg: return on_write_reg(data);
+    case opcode::flash_begin: return on_flash_begin(data, false);
+    case opcode::flash_data: return on_flash_data(checksum, data);
+    case opcode::flash_end: return on_flash_end(data);
+    case opcode::mem_begin: return on_mem_begin(data);
+    case opcode::mem_data: return on_mem_data(checksum, data);
+    case opcode::mem_end: return on_mem_end(data);
     default: break;
     }
     const auto& rom = *chip_.info;
-    switch (opcode) {
-    case op::spi_set_params: if (rom.rom_spi_attach) return on_spi_set_params(data); break;
-    case op::spi_attach: if (rom.rom_spi_attach) return on_spi_attach(data); break;
-    case op::read_flash_slow: if (rom.rom_spi_attach) return on_read_flash_slow(data); break;
-    case op::change_baudrate: if (rom.rom_change_baud) return on_change_baudrate(data); break;
-    case op::flash_defl_begin: if (rom.rom_deflate) return on_flash_begin(data, true); break;
-    case op::flash_defl_data: if (rom.rom_deflate) return on_deflate_data(checksum, data); break;
-    case op::flash_defl_end: if (rom.rom_deflate) return on_flash_end(data); break;
-    case op::spi_flash_md5: if (rom.rom_md5) return on_md5(data); break;
+    switch (op) {
+    case opcode::spi_set_params: if (rom.rom_spi_attach) return on_spi_set_params(data); break;
+    case opcode::spi_attach: if (rom.rom_spi_attach) return on_spi_attach(data); break;
+    case opcode::read_flash_slow: if (rom.rom_spi_attach) return on_read_flash_slow(data); break;
+    case opcode::change_baudrate: if (rom.rom_change_baud) return on_change_baudrate(data); break;
+    case opcode::flash_defl_begin: if (rom.rom_deflate) return on_flash_begin(data, true); break;
+    case opcode::flash_defl_data: if (rom.rom_deflate) return on_deflate_data(checksum, data); break;
+    case opcode::flash_defl_end: if (rom.rom_deflate) return on_flash_end(data); break;
+    case opcode::spi_flash_md5: if (rom.rom_md5) return on_md5(data); break;
     default: break;
     }
-    if (opcode == op::get_security_info && chip_.info->security_info_length > 0) return on_security_info(data);
+    if (op == opcode::get_security_info && chip_.info->security_info_length > 0) return on_security_info(data);
     // Not in this ROM's command set (§1.3): "invalid message", and the ROM may repeat it.
     reply r;
-    r.error = error::invalid_message;
+    r.error = proto::rom_error_invalid_message;
     r.copies = 2;
     r.note = std::string("not supported by the ") + std::string(chip_.name()) + " ROM";
     return r;
@@ -398,14 +354,15 @@ reply_t fail(std::uint8_t code, std::string note) {
     return r;
 }
 reply_t wrong_size(std::size_t got, std::string_view expected) {
-    return fail(error::invalid_message, std::to_string(got) + "-byte payload, the ROM takes " + std::string(expected));
+    return fail(proto::rom_error_invalid_message, std::to_string(got) + "-byte payload, the ROM takes " + std::string(expected));
 }
+reply_t not_attached() { return fail(proto::rom_error_failed, "SPI flash not attached: send SPI_ATTACH first"); }
 }  // namespace
 
 rom_model::reply rom_model::on_sync(byte_view data) {
-    static const bytes expected = sync_payload();
+    static const bytes expected = proto::sync_command().payload;
     if (!std::equal(data.begin(), data.end(), expected.begin(), expected.end()))
-        return fail(error::invalid_message, "not the 36-byte 07 07 12 20 55… SYNC payload");
+        return fail(proto::rom_error_invalid_message, "not the 36-byte 07 07 12 20 55… SYNC payload");
     reply r;
     if (config_.faults.no_sync) {
         r.send = false;
@@ -438,29 +395,29 @@ rom_model::reply rom_model::on_write_reg(byte_view data) {
 }
 
 std::uint32_t rom_model::read_register(std::uint32_t address) const {
-    if (address == magic_register) return chip_.info->rom_magic.front();
+    if (address == chip_detect_magic_reg) return chip_.info->rom_magic.front();
     if (address == chip_.info->uart_clkdiv_reg)  // integer divider for the current rate (§3 crystal estimate)
         return static_cast<std::uint32_t>(std::llround(double(chip_.xtal_hz) * chip_.info->uart_clkdiv_divider / rom_baud_)) & 0xFFFFF;
-    if (chip_.info->id == chip_kind::esp32 && address == esp32_rtc_cali_reg) return esp32_rtc_cali_value;
-    if (chip_.info->id == chip_kind::esp32 && address == esp32_efuse_ck8m_reg) return esp32_efuse_ck8m_value;
+    if (chip_.info->id == chip_kind::esp32 && address == proto::esp32_rtc_cali_reg) return esp32_rtc_cali_value;
+    if (chip_.info->id == chip_kind::esp32 && address == proto::esp32_efuse_word4_reg) return esp32_efuse_ck8m_value;
     auto it = registers_.find(address);
     return it == registers_.end() ? 0 : it->second;
 }
 
 void rom_model::write_register(std::uint32_t address, std::uint32_t value) {
     const auto& spi = chip_.info->spi_registers;
-    if (address == spi.base && (value & spi_usr_bit)) {
+    if (address == spi.base && (value & proto::spi_cmd_usr)) {
         // A user command on the SPI flash controller (§2.2): answer RDID with a JEDEC ID whose
         // capacity byte matches the flash size; status reads give 0. The busy bit clears at once.
-        const std::uint32_t opcode = read_register(spi.base + spi.usr2) & 0xFF;
-        if (opcode == 0x9F) {
+        const std::uint32_t command = read_register(spi.base + spi.usr2) & 0xFF;
+        if (command == proto::spiflash_rdid) {
             std::uint32_t capacity = 0;
             while ((std::size_t{1} << capacity) < flash_.size()) ++capacity;
             registers_[spi.base + spi.w0] = jedec_winbond | (jedec_memory_type << 8) | (capacity << 16);
-        } else if (opcode == 0x05 || opcode == 0x35 || opcode == 0x15) {
+        } else if (command == 0x05 || command == 0x35 || command == 0x15) {
             registers_[spi.base + spi.w0] = 0;
         }
-        value &= ~spi_usr_bit;
+        value &= ~proto::spi_cmd_usr;
     }
     registers_[address] = value;
 }
@@ -468,7 +425,7 @@ void rom_model::write_register(std::uint32_t address, std::uint32_t value) {
 rom_model::reply rom_model::on_spi_set_params(byte_view data) {
     if (data.size() != 24) return wrong_size(data.size(), "24 (id, total size, block, sector, page, status mask)");
     const std::uint32_t total = word(data, 1);
-    if (total == 0) return fail(error::invalid_message, "flash size 0");
+    if (total == 0) return fail(proto::rom_error_invalid_message, "flash size 0");
     rom_flash_size_ = total;
     reply r;
     r.note = "flash size " + std::to_string(total);
@@ -484,12 +441,17 @@ rom_model::reply rom_model::on_spi_attach(byte_view data) {
 rom_model::reply rom_model::on_change_baudrate(byte_view data) {
     if (data.size() != 8) return wrong_size(data.size(), "8 (new baud, old baud)");
     const std::uint32_t rate = word(data, 0);
-    if (rate < 300 || rate > 5'000'000) return fail(error::invalid_message, "baud rate " + std::to_string(rate));
+    if (rate < 300 || rate > 5'000'000) return fail(proto::rom_error_invalid_message, "baud rate " + std::to_string(rate));
     reply r;
     r.after = reply::then::change_baud;  // the reply still goes out at the old rate (§2.1)
     r.after_value = rate;
     r.note = "now " + std::to_string(rate) + " baud";
     return r;
+}
+
+std::uint64_t rom_model::initial_flash_size() const noexcept {
+    // An ESP32-family ROM assumes 2 MiB until SPI_SET_PARAMS; the ESP8266 ROM addresses all it can.
+    return chip_.esp8266() ? proto::rom_flash_limit : proto::rom_default_flash_size;
 }
 
 bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept {
@@ -505,21 +467,21 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
     const std::uint32_t erase_size = word(data, 0), blocks = word(data, 1), block_size = word(data, 2),
                         offset = word(data, 3);
     if (expected == 20 && word(data, 4) != 0)
-        return fail(error::failed_to_act, "encrypted writes are not emulated (no flash encryption key)");
-    if (blocks > 0 && block_size == 0) return fail(error::invalid_message, "block size 0");
+        return fail(proto::rom_error_failed, "encrypted writes are not emulated (no flash encryption key)");
+    if (blocks > 0 && block_size == 0) return fail(proto::rom_error_invalid_message, "block size 0");
     if (chip_.esp8266()) spi_attached_ = true;  // FLASH_BEGIN attaches the flash on ESP8266 (§2.1)
     if (!spi_attached_ && (erase_size > 0 || blocks > 0))
-        return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
+        return not_attached();
     const std::uint64_t span = compressed ? erase_size : std::max<std::uint64_t>(erase_size, std::uint64_t{blocks} * block_size);
     if (!flash_range_ok(offset, span))
-        return fail(error::failed_to_act, "range " + hex32(offset) + "+" + std::to_string(span) + " is beyond the " +
+        return fail(proto::rom_error_failed, "range " + hex32(offset) + "+" + std::to_string(span) + " is beyond the " +
                                               std::to_string(rom_flash_size_) + "-byte flash the ROM knows (SPI_SET_PARAMS)");
 
-    sector_range erase{offset / sector_size, 0};
+    sector_range erase{offset / proto::flash_sector_size, 0};
     if (chip_.esp8266()) {
         erase = esp8266_rom_erase(erase_size, offset);
     } else if (erase_size > 0) {
-        erase.count = static_cast<std::uint32_t>(ceil_div(std::uint64_t{offset} + erase_size, sector_size) - erase.first);
+        erase.count = proto::block_count(std::uint64_t{offset} + erase_size, proto::flash_sector_size) - erase.first;
     }
     flash_.erase_sectors(erase.first, erase.count);
 
@@ -529,13 +491,13 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
     transfer_.erase_size = erase_size;
     transfer_.blocks = blocks;
     transfer_.block_size = block_size;
-    if (compressed) transfer_.inflate = std::make_unique<inflater>();
+    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
     last_offset_ = offset;
     last_size_ = 0;
 
     reply r;
     r.busy = erase_time(erase.count);
-    r.note = "erased " + std::to_string(erase.count) + " sectors from " + hex32(erase.first * sector_size);
+    r.note = "erased " + std::to_string(erase.count) + " sectors from " + hex32(erase.first * proto::flash_sector_size);
     return r;
 }
 
@@ -544,25 +506,42 @@ struct data_block {
     std::uint32_t seq = 0;
     byte_view block;
 };
-// The 16-byte data header and checksum shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4).
-std::optional<reply_t> parse_data(byte_view data, std::uint32_t checksum, data_block& out) {
-    if (data.size() < 16) return wrong_size(data.size(), "at least 16 (data header)");
+// A block of the transfer `begin_command` started (`begun`): the 16-byte data header and checksum
+// shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4). nullopt when it passes.
+std::optional<reply_t> parse_data(bool begun, std::string_view begin_command, byte_view data, std::uint32_t checksum,
+                                  data_block& out) {
+    if (!begun) return fail(proto::rom_error_failed, "no " + std::string(begin_command) + " before this block");
+    constexpr std::size_t header = proto::data_header_length;
+    if (data.size() < header) return wrong_size(data.size(), "at least 16 (data header)");
     const std::uint32_t length = word(data, 0);
-    if (length != data.size() - 16)
-        return fail(error::invalid_message, "header says " + std::to_string(length) + " data bytes, " +
-                                                std::to_string(data.size() - 16) + " arrived");
+    if (length != data.size() - header)
+        return fail(proto::rom_error_invalid_message, "header says " + std::to_string(length) + " data bytes, " +
+                                                          std::to_string(data.size() - header) + " arrived");
     out.seq = word(data, 1);
-    out.block = data.subspan(16);
-    const std::uint8_t sum = otaflash::rom::data_checksum(out.block);
+    out.block = data.subspan(header);
+    const std::uint8_t sum = proto::data_checksum(out.block);
     if (checksum != sum)
-        return fail(error::bad_checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
+        return fail(proto::rom_error_checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
     return std::nullopt;
+}
+
+reply_t out_of_order(std::uint32_t seq, std::uint32_t expected) {
+    return fail(proto::rom_error_invalid_message,
+                "block " + std::to_string(seq) + " out of order, expected " + std::to_string(expected));
 }
 }  // namespace
 
-void rom_model::apply_flips(std::uint32_t address, std::size_t size) {
+bool rom_model::program_block(std::uint32_t address, byte_view block, reply& r) {
+    r.busy = write_time(block.size());
+    // The ROM programs the block and reads it back before it answers (§2.1).
+    if (!flash_.program(address, block)) {
+        r.error = proto::rom_error_flash_write;
+        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
+        return false;
+    }
     for (auto offset : config_.faults.flip_bytes)
-        if (offset >= address && offset - address < size) flash_.invert(offset);
+        if (offset >= address && offset - address < block.size()) flash_.invert(offset);
+    return true;
 }
 
 void rom_model::finish_transfer(std::uint32_t size) {
@@ -577,42 +556,36 @@ void rom_model::finish_transfer(std::uint32_t size) {
 }
 
 namespace {
-bool fault_hits(std::vector<std::uint32_t> const& always, std::vector<std::uint32_t> const& once,
-                std::vector<std::uint32_t>& used, std::uint32_t seq) {
-    if (std::find(always.begin(), always.end(), seq) != always.end()) return true;
-    if (std::find(once.begin(), once.end(), seq) != once.end() && std::find(used.begin(), used.end(), seq) == used.end()) {
-        used.push_back(seq);
-        return true;
+// The status-error-on-block faults: the refusal of block `seq`, if it is to fail.
+std::optional<reply_t> injected_failure(const fault_set& faults, std::vector<std::uint32_t>& failed_once, std::uint32_t seq) {
+    const auto& always = faults.status_error_blocks;
+    const auto& once = faults.status_error_once_blocks;
+    bool hit = std::find(always.begin(), always.end(), seq) != always.end();
+    if (!hit && std::find(once.begin(), once.end(), seq) != once.end() &&
+        std::find(failed_once.begin(), failed_once.end(), seq) == failed_once.end()) {
+        failed_once.push_back(seq);
+        hit = true;
     }
-    return false;
+    if (!hit) return std::nullopt;
+    return fail(proto::rom_error_flash_write, "fault status-error-on-block=" + std::to_string(seq));
 }
 }  // namespace
 
 rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::plain) return fail(error::failed_to_act, "no FLASH_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::plain, "FLASH_BEGIN", data, checksum, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() != t.block_size)
-        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_BEGIN said " +
+        return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_BEGIN said " +
                                                 std::to_string(t.block_size) + " (pad the last block with 0xFF)");
     if (d.seq >= t.blocks)
-        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " of " + std::to_string(t.blocks));
-    if (d.seq > t.next_seq)
-        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
-    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
-        return fail(error::flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
+        return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " of " + std::to_string(t.blocks));
+    if (d.seq > t.next_seq) return out_of_order(d.seq, t.next_seq);
+    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
 
     const std::uint32_t address = t.offset + d.seq * t.block_size;
     reply r;
-    r.busy = write_time(d.block.size());
-    // The ROM programs the block and reads it back before it answers (§2.1).
-    if (!flash_.program(address, d.block)) {
-        r.error = error::flash_write;
-        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
-        return r;
-    }
-    apply_flips(address, d.block.size());
+    if (!program_block(address, d.block, r)) return r;
     r.note = "block " + std::to_string(d.seq) + " at " + hex32(address);
     if (d.seq == t.next_seq) {
         ++t.next_seq;
@@ -624,41 +597,33 @@ rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data
 }
 
 rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::deflate) return fail(error::failed_to_act, "no FLASH_DEFL_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::deflate, "FLASH_DEFL_BEGIN", data, checksum, d))
+        return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size)
-        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_DEFL_BEGIN said " +
+        return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_DEFL_BEGIN said " +
                                                 std::to_string(t.block_size));
-    if (d.seq != t.next_seq)
-        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
-    if (fault_hits(config_.faults.status_error_blocks, config_.faults.status_error_once_blocks, failed_once_, d.seq))
-        return fail(error::flash_write, "fault status-error-on-block=" + std::to_string(d.seq));
-    if (t.complete) return fail(error::deflate_param, "data after the end of the zlib stream");
+    if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
+    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
+    if (t.complete) return fail(proto::rom_error_deflate_param, "data after the end of the zlib stream");
 
     bytes out;
     const auto status = t.inflate->feed(d.block, out);
     reply r;
     if (t.written + out.size() > t.erase_size) {
-        r.error = error::deflate_param;
+        r.error = proto::rom_error_deflate_param;
         r.note = "inflates past the " + std::to_string(t.erase_size) + " bytes FLASH_DEFL_BEGIN announced";
         return r;
     }
     const std::uint32_t address = t.offset + t.written;
-    r.busy = write_time(out.size());
-    if (!flash_.program(address, out)) {
-        r.error = error::flash_write;
-        r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
-        return r;
-    }
-    apply_flips(address, out.size());
+    if (!program_block(address, out, r)) return r;
     t.written += static_cast<std::uint32_t>(out.size());
-    if (status == inflater::status::bad_stream) return fail(error::deflate, "not a valid zlib/deflate stream");
-    if (status == inflater::status::bad_checksum) return fail(error::deflate_adler, "Adler-32 of the inflated data differs");
+    if (status == zlib_inflater::status::bad_stream) return fail(proto::rom_error_deflate, "not a valid zlib/deflate stream");
+    if (status == zlib_inflater::status::bad_checksum) return fail(proto::rom_error_deflate_checksum, "Adler-32 of the inflated data differs");
     ++t.next_seq;
     r.note = "block " + std::to_string(d.seq) + ": " + std::to_string(out.size()) + " bytes at " + hex32(address);
-    if (status == inflater::status::finished) finish_transfer(t.written);
+    if (status == zlib_inflater::status::finished) finish_transfer(t.written);
     if (config_.faults.silent_after_block == d.seq) r.after = reply::then::go_silent;
     return r;
 }
@@ -693,14 +658,12 @@ rom_model::reply rom_model::on_mem_begin(byte_view data) {
 }
 
 rom_model::reply rom_model::on_mem_data(std::uint32_t checksum, byte_view data) {
-    if (transfer_.kind != transfer_kind::ram) return fail(error::failed_to_act, "no MEM_BEGIN before this block");
     data_block d;
-    if (auto bad = parse_data(data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::ram, "MEM_BEGIN", data, checksum, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size || t.written + d.block.size() > t.erase_size)
-        return fail(error::invalid_message, std::to_string(d.block.size()) + "-byte block overflows the MEM_BEGIN size");
-    if (d.seq != t.next_seq)
-        return fail(error::invalid_message, "block " + std::to_string(d.seq) + " out of order, expected " + std::to_string(t.next_seq));
+        return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block overflows the MEM_BEGIN size");
+    if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
     ++t.next_seq;
     t.written += static_cast<std::uint32_t>(d.block.size());
     return {};
@@ -717,11 +680,16 @@ rom_model::reply rom_model::on_mem_end(byte_view data) {
     return r;
 }
 
+std::optional<rom_model::reply> rom_model::refuse_read(std::uint32_t address, std::uint32_t size) const {
+    if (!spi_attached_) return not_attached();
+    if (!flash_range_ok(address, size)) return fail(proto::rom_error_flash_read, "range beyond the flash the ROM knows");
+    return std::nullopt;
+}
+
 rom_model::reply rom_model::on_md5(byte_view data) {
     if (data.size() != 16) return wrong_size(data.size(), "16 (address, size, 0, 0)");
     const std::uint32_t address = word(data, 0), size = word(data, 1);
-    if (!spi_attached_) return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
-    if (!flash_range_ok(address, size)) return fail(error::flash_read, "range beyond the flash the ROM knows");
+    if (auto refused = refuse_read(address, size)) return std::move(*refused);
     reply r;
     const std::string hex = md5_hex(flash_.read(address, size));
     r.payload.assign(hex.begin(), hex.end());
@@ -733,13 +701,12 @@ rom_model::reply rom_model::on_md5(byte_view data) {
 rom_model::reply rom_model::on_read_flash_slow(byte_view data) {
     if (data.size() != 8) return wrong_size(data.size(), "8 (offset, length)");
     const std::uint32_t address = word(data, 0), length = word(data, 1);
-    if (length > read_slow_block) return fail(error::read_length, std::to_string(length) + " bytes asked, at most 64");
-    if (!spi_attached_) return fail(error::failed_to_act, "SPI flash not attached: send SPI_ATTACH first");
-    if (!flash_range_ok(address, length)) return fail(error::flash_read, "range beyond the flash the ROM knows");
+    if (length > proto::read_flash_slow_max) return fail(proto::rom_error_read_length, std::to_string(length) + " bytes asked, at most 64");
+    if (auto refused = refuse_read(address, length)) return std::move(*refused);
     reply r;
     r.payload = flash_.read(address, length);
-    r.payload.resize(read_slow_block, 0);  // always a 64-byte buffer (§2.1)
-    r.busy = read_time(read_slow_block);
+    r.payload.resize(proto::read_flash_slow_reply, 0);  // always a 64-byte buffer (§2.1)
+    r.busy = read_time(proto::read_flash_slow_reply);
     return r;
 }
 

@@ -7,11 +7,11 @@
 
 #include "faults.hpp"
 #include "flash_memory.hpp"
-#include "inflater.hpp"
 #include "rom_chip.hpp"
 
 #include <otaflash/log.hpp>
 #include <otaflash/proto/rom/slip.hpp>
+#include <otaflash/util/zlib_inflater.hpp>
 #include <otaflash/util/bytes.hpp>
 
 #include <chrono>
@@ -131,7 +131,11 @@ private:
 
     std::uint32_t read_register(std::uint32_t address) const;
     void write_register(std::uint32_t address, std::uint32_t value);
+    std::uint64_t initial_flash_size() const noexcept;
     bool flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept;
+    // SPI_FLASH_MD5 / READ_FLASH_SLOW: the refusal when the flash is not attached or the range is
+    // beyond what the ROM knows.
+    std::optional<reply> refuse_read(std::uint32_t address, std::uint32_t size) const;
     duration erase_time(std::uint64_t sectors) const;
     duration write_time(std::uint64_t size) const;
     duration read_time(std::uint64_t size) const;
@@ -139,7 +143,9 @@ private:
     void emit(time_point ready, bytes data, std::uint32_t baud);
     void finish_transfer(std::uint32_t size);
     void reset_loader_state();
-    void apply_flips(std::uint32_t address, std::size_t size);
+    // Programs `block` and reads it back (the flip-byte faults applied); false, with `r` saying
+    // why, when the read-back differs.
+    bool program_block(std::uint32_t address, byte_view block, reply& r);
     std::uint32_t next_random();
     bytes junk(std::size_t min, std::size_t max, bool printable);
 
@@ -151,7 +157,7 @@ private:
 
     mode mode_ = mode::download;
     boot_mode strap_ = boot_mode::download;
-    std::uint32_t rom_baud_ = 115200;
+    std::uint32_t rom_baud_;
     bool baud_locked_ = false;    // after CHANGE_BAUDRATE the ROM no longer follows the host's rate
     bool spi_attached_ = false;
     bool noise_sent_ = false;
@@ -168,7 +174,7 @@ private:
         std::uint32_t next_seq = 0;
         std::uint32_t written = 0;  // bytes programmed so far (deflate: uncompressed)
         bool complete = false;
-        std::unique_ptr<inflater> inflate;
+        std::unique_ptr<zlib_inflater> inflate;
     } transfer_;
     std::uint32_t last_offset_ = 0, last_size_ = 0;  // for the flash_end event
 
@@ -188,9 +194,8 @@ struct sector_range {
     std::uint32_t first;
     std::uint32_t count;
 };
+// The erase_size a host sends to get exactly the sectors it needs is esptool's workaround,
+// otaflash::rom::esp8266_erase_size.
 sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept;
-// The erase_size a host must send so that the buggy ROM erases `size` bytes at `offset` (esptool's
-// workaround, §4.2); used by tests and documentation, not by the ROM.
-std::uint32_t esp8266_erase_workaround(std::uint32_t size, std::uint32_t offset) noexcept;
 
 }  // namespace otaflash::emulator::rom

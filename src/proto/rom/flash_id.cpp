@@ -19,17 +19,9 @@ std::optional<std::uint32_t> flash_size_from_jedec(std::uint32_t id) noexcept {
 }
 
 namespace {
-constexpr std::uint32_t spi_cmd_usr = 1u << 18;
 constexpr std::uint32_t spi_usr_command = 1u << 31;
 constexpr std::uint32_t spi_usr_miso = 1u << 28;
 constexpr int busy_polls = 10;
-
-result<std::optional<std::uint32_t>> read_register(loader& rom, std::uint32_t address) {
-    auto r = rom.transact(read_reg(address), rom.limits().command, "read register " + hex32(address));
-    if (!r) return std::move(r).error();
-    if (r->st.failed) return std::optional<std::uint32_t>{};
-    return std::optional<std::uint32_t>(r->value);
-}
 
 // false when the ROM refused the write (the ID is then not to be had).
 result<bool> write_register(loader& rom, std::uint32_t address, std::uint32_t value) {
@@ -43,10 +35,10 @@ result<std::optional<std::uint32_t>> read_flash_id(loader& rom, const chip_info&
     const auto& spi = chip.spi_registers;
     if (spi.base == 0 || spi.usr == 0 || spi.usr2 == 0 || spi.w0 == 0) return std::optional<std::uint32_t>{};
     constexpr std::uint32_t read_bits = 24;
-    auto old_usr = read_register(rom, spi.base + spi.usr);
+    auto old_usr = try_read_register(rom, spi.base + spi.usr);
     if (!old_usr) return std::move(old_usr).error();
     if (!*old_usr) return std::optional<std::uint32_t>{};  // register access refused
-    auto old_usr2 = read_register(rom, spi.base + spi.usr2);
+    auto old_usr2 = try_read_register(rom, spi.base + spi.usr2);
     if (!old_usr2) return std::move(old_usr2).error();
     if (!*old_usr2) return std::optional<std::uint32_t>{};
 
@@ -78,11 +70,11 @@ result<std::optional<std::uint32_t>> read_flash_id(loader& rom, const chip_info&
     std::optional<std::uint32_t> id;
     if (accepted) {
         for (int i = 0; i < busy_polls && !done; ++i) {
-            auto cmd = read_register(rom, spi.base);
+            auto cmd = try_read_register(rom, spi.base);
             if (!cmd) return std::move(cmd).error();
             done = *cmd && (**cmd & spi_cmd_usr) == 0;
         }
-        auto w0 = read_register(rom, spi.base + spi.w0);
+        auto w0 = try_read_register(rom, spi.base + spi.w0);
         if (!w0) return std::move(w0).error();
         id = *w0;
     }

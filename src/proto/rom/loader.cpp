@@ -147,4 +147,11 @@ result<reply> loader::execute(const command& cmd, duration timeout, std::string_
                         std::string(rom_error_hint(r->st.error)));
 }
 
+result<std::optional<std::uint32_t>> try_read_register(loader& rom, std::uint32_t address) {
+    auto r = rom.transact(read_reg(address), rom.limits().command, "read register " + hex32(address));
+    if (!r) return std::move(r).error();
+    if (r->st.failed) return std::optional<std::uint32_t>{};
+    return std::optional<std::uint32_t>(r->value);
+}
+
 }  // namespace otaflash::rom

@@ -56,7 +56,7 @@ std::optional<response> parse_response(byte_view frame) {
 
 bytes data_payload(std::uint32_t sequence, byte_view block) {
     bytes out;
-    out.reserve(16 + block.size());
+    out.reserve(data_header_length + block.size());
     append_le32(out, static_cast<std::uint32_t>(block.size()));
     append_le32(out, sequence);
     append_le32(out, 0);

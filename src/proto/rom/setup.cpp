@@ -2,7 +2,6 @@
 
 #include <otaflash/proto/rom/baud.hpp>
 #include <otaflash/proto/rom/reset.hpp>
-#include <otaflash/util/hex.hpp>
 
 namespace otaflash::rom {
 namespace {
@@ -10,22 +9,15 @@ namespace {
 // After the switch the line carries garbage for a moment; esptool waits this long, then flushes.
 constexpr auto baud_settle = std::chrono::milliseconds(50);
 
-result<std::optional<std::uint32_t>> try_read_reg(loader& rom, std::uint32_t address) {
-    auto r = rom.transact(read_reg(address), rom.limits().command, "read register " + hex32(address));
-    if (!r) return std::move(r).error();
-    if (r->st.failed) return std::optional<std::uint32_t>{};
-    return std::optional<std::uint32_t>(r->value);
-}
-
 // The number to send so the ROM really runs at `wanted`; `wanted` itself when no correction applies
 // or the registers it needs could not be read (logged).
 result<std::uint32_t> rom_rate_for(loader& rom, const chip_info& chip, std::uint32_t wanted) {
     switch (chip.baud_quirk) {
     case rom_baud_quirk::none: return wanted;
     case rom_baud_quirk::esp32_rc_clock: {
-        auto cali = try_read_reg(rom, esp32_rtc_cali_reg);
+        auto cali = try_read_register(rom, esp32_rtc_cali_reg);
         if (!cali) return std::move(cali).error();
-        auto efuse = try_read_reg(rom, esp32_efuse_word4_reg);
+        auto efuse = try_read_register(rom, esp32_efuse_word4_reg);
         if (!efuse) return std::move(efuse).error();
         if (*cali && *efuse) {
             if (auto skewed = esp32_rom_baud(wanted, **cali, **efuse)) return *skewed;
@@ -35,7 +27,7 @@ result<std::uint32_t> rom_rate_for(loader& rom, const chip_info& chip, std::uint
     }
     case rom_baud_quirk::c2_26mhz_crystal:
     case rom_baud_quirk::c5_crystal: {
-        auto clkdiv = try_read_reg(rom, chip.uart_clkdiv_reg);
+        auto clkdiv = try_read_register(rom, chip.uart_clkdiv_reg);
         if (!clkdiv) return std::move(clkdiv).error();
         auto crystal = *clkdiv ? crystal_mhz(rom.line().baud(), **clkdiv, chip.uart_clkdiv_divider) : std::nullopt;
         if (!crystal) {
@@ -43,7 +35,7 @@ result<std::uint32_t> rom_rate_for(loader& rom, const chip_info& chip, std::uint
             return wanted;
         }
         if (chip.baud_quirk == rom_baud_quirk::c2_26mhz_crystal) return esp32c2_rom_baud(wanted, *crystal);
-        auto pcr = try_read_reg(rom, esp32c5_pcr_sysclk_conf_reg);
+        auto pcr = try_read_register(rom, esp32c5_pcr_sysclk_conf_reg);
         if (!pcr) return std::move(pcr).error();
         return *pcr ? esp32c5_rom_baud(wanted, *crystal, **pcr) : wanted;
     }

@@ -12,15 +12,15 @@ std::optional<status> read_status(byte_view data, std::size_t payload_length) {
 
 std::string_view rom_error_text(std::uint8_t code) {
     switch (code) {
-    case 0x05: return "invalid or unsupported command";
-    case 0x06: return "the ROM failed to carry out the command";
-    case 0x07: return "data checksum error (bytes were corrupted on the way)";
-    case 0x08: return "flash write error (the ROM read back different data)";
-    case 0x09: return "flash read error";
-    case 0x0A: return "flash read length error";
-    case 0x0B: return "deflate (decompression) error";
-    case 0x0C: return "deflate Adler-32 checksum error";
-    case 0x0D: return "deflate parameter error";
+    case rom_error_invalid_message: return "invalid or unsupported command";
+    case rom_error_failed: return "the ROM failed to carry out the command";
+    case rom_error_checksum: return "data checksum error (bytes were corrupted on the way)";
+    case rom_error_flash_write: return "flash write error (the ROM read back different data)";
+    case rom_error_flash_read: return "flash read error";
+    case rom_error_read_length: return "flash read length error";
+    case rom_error_deflate: return "deflate (decompression) error";
+    case rom_error_deflate_checksum: return "deflate Adler-32 checksum error";
+    case rom_error_deflate_param: return "deflate parameter error";
     case 0x0E: return "invalid RAM binary size";
     case 0x0F: return "invalid RAM address";
     case 0x64: return "invalid parameter";
@@ -51,17 +51,17 @@ std::string describe_rom_error(std::uint8_t code) {
 
 std::string_view rom_error_hint(std::uint8_t code) {
     switch (code) {
-    case 0x05: return "this ROM does not support the command; check --chip and that the ROM (not an application) answers";
-    case 0x07:
+    case rom_error_invalid_message: return "this ROM does not support the command; check --chip and that the ROM (not an application) answers";
+    case rom_error_checksum:
         return "bytes were corrupted between this computer and the chip: try a lower --baud, a shorter cable or "
                "another USB port";
-    case 0x08:
-    case 0x09:
+    case rom_error_flash_write:
+    case rom_error_flash_read:
         return "the chip's flash did not store the data: run again (the region is erased first); if it keeps "
                "failing the flash is worn, write-protected or badly powered";
-    case 0x0B:
-    case 0x0C:
-    case 0x0D: return "the compressed stream was rejected: run again with --no-compress";
+    case rom_error_deflate:
+    case rom_error_deflate_checksum:
+    case rom_error_deflate_param: return "the compressed stream was rejected: run again with --no-compress";
     default: break;
     }
     return "run the command again; if it keeps failing, run with -vv and report the log";

@@ -4,6 +4,7 @@
 #include "notes_client.hpp"
 
 #include <fixtures.hpp>
+#include <rom_device_process.hpp>
 #include <subprocess.hpp>
 
 #include <otaflash/crypto/digest.hpp>
@@ -26,42 +27,6 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-class rom_device {
-public:
-    explicit rom_device(std::vector<std::string> args) : proc_(argv(std::move(args))) {
-        auto line = proc_.read_line(10s);
-        if (!line) throw std::runtime_error("no ready event; stderr: " + proc_.stop().err);
-        ready = json::parse(*line);
-        pty = ready.at("pty").get<std::string>();
-    }
-
-    std::optional<json> next_event(std::chrono::milliseconds timeout = 5s) {
-        auto line = proc_.read_line(timeout);
-        if (!line) return std::nullopt;
-        return json::parse(*line);
-    }
-    // The next event named `name`, skipping others.
-    std::optional<json> wait_event(const std::string& name, std::chrono::milliseconds timeout = 5s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto e = next_event(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-            if (e && e->at("event") == name) return e;
-        }
-        return std::nullopt;
-    }
-    process_result stop() { return proc_.stop(); }
-
-    json ready;
-    std::string pty;
-
-private:
-    static std::vector<std::string> argv(std::vector<std::string> args) {
-        args.insert(args.begin(), bin_path("otaflash-rom-device"));
-        return args;
-    }
-    background_process proc_;
-};
 
 bytes words(std::initializer_list<std::uint32_t> values) {
     bytes out;
@@ -147,7 +112,7 @@ TEST(RomDevice, WritesARealImageOnEveryChipAndDumpsTheFlashByteForByte) {
         SCOPED_TRACE(chip);
         temp_dir dir;
         const std::string dump = dir.file("flash.bin");
-        rom_device dev(with({"--chip", chip, "--flash-file", dump, "--no-wire-delay"}, instant_flash));
+        rom_device_process dev(with({"--chip", chip, "--flash-file", dump, "--no-wire-delay"}, instant_flash));
         EXPECT_EQ(dev.ready.at("chip"), chip);
         EXPECT_EQ(dev.ready.at("rfc2217"), nullptr);
         notes_client c(dev.pty);
@@ -182,7 +147,7 @@ TEST(RomDevice, WritesARealImageOnEveryChipAndDumpsTheFlashByteForByte) {
 TEST(RomDevice, DeflateWriteAndFlashEndEvent) {
     temp_dir dir;
     const std::string dump = dir.file("flash.bin");
-    rom_device dev(with({"--chip", "esp32s3", "--flash-file", dump, "--no-wire-delay"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32s3", "--flash-file", dump, "--no-wire-delay"}, instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -218,7 +183,7 @@ TEST(RomDevice, DeflateWriteAndFlashEndEvent) {
 // §9.1: 10 bit times per byte. One 1 KiB FLASH_DATA is 1050 bytes out and 14 back: at 115200
 // that cannot take less than ~92 ms; at 921600 it is eight times quicker.
 TEST(RomDevice, WireTimeFollowsTheBaudRate) {
-    rom_device dev(with({"--chip", "esp32"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32"}, instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -247,7 +212,7 @@ TEST(RomDevice, WireTimeFollowsTheBaudRate) {
 }
 
 TEST(RomDevice, AHostThatKeepsTheOldRateAfterChangeBaudrateGetsNoAnswers) {
-    rom_device dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0F, words({460800, 0})));
@@ -265,7 +230,7 @@ TEST(RomDevice, EraseTimeAndSlowFlash) {
     for (bool slow : {false, true}) {
         std::vector<std::string> args{"--chip", "esp32", "--no-wire-delay", "--erase-rate", "1M"};
         if (slow) args.insert(args.end(), {"--fault", "slow-flash"});
-        rom_device dev(args);
+        rom_device_process dev(args);
         notes_client c(dev.pty);
         ASSERT_EQ(c.sync(), 8);
         ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -279,14 +244,14 @@ TEST(RomDevice, EraseTimeAndSlowFlash) {
 }
 
 TEST(RomDevice, FaultNoSync) {
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "no-sync"});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--fault", "no-sync"});
     notes_client c(dev.pty);
     EXPECT_EQ(c.sync(3), 0);
     EXPECT_TRUE(c.call(0x0A, words({0x40001000}), 0, 1s));  // everything else still answers
 }
 
 TEST(RomDevice, FaultBootNoiseComesBeforeTheReplies) {
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "boot-noise"});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--fault", "boot-noise"});
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     const std::string noise(c.noise().begin(), c.noise().end());
@@ -295,7 +260,7 @@ TEST(RomDevice, FaultBootNoiseComesBeforeTheReplies) {
 }
 
 TEST(RomDevice, FaultGarbageBetweenReplies) {
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--fault", "garbage"});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--fault", "garbage"});
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0A, words({0x40001000})));
@@ -303,7 +268,7 @@ TEST(RomDevice, FaultGarbageBetweenReplies) {
 }
 
 TEST(RomDevice, FaultStatusErrorOnBlock) {
-    rom_device dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "status-error-on-block=1"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "status-error-on-block=1"}, instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -321,7 +286,7 @@ TEST(RomDevice, FaultStatusErrorOnBlock) {
 }
 
 TEST(RomDevice, FaultSilentAfterBlock) {
-    rom_device dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "silent-after-block=0"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32", "--no-wire-delay", "--fault", "silent-after-block=0"}, instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -335,7 +300,7 @@ TEST(RomDevice, FaultSilentAfterBlock) {
 // The ROM acknowledges every block; only MD5 verification (and the dump) shows the damage.
 TEST(RomDevice, FaultFlipByteIsCaughtByMd5) {
     temp_dir dir;
-    rom_device dev(with({"--chip", "esp32c3", "--no-wire-delay", "--flash-file", dir.file("f.bin"), "--fault", "flip-byte=0x1100"},
+    rom_device_process dev(with({"--chip", "esp32c3", "--no-wire-delay", "--flash-file", dir.file("f.bin"), "--fault", "flip-byte=0x1100"},
                         instant_flash));
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
@@ -349,7 +314,7 @@ TEST(RomDevice, FaultFlipByteIsCaughtByMd5) {
 
 // A host may close the port and open it again (a second tool run): the device is still there.
 TEST(RomDevice, SurvivesTheHostClosingAndReopeningThePort) {
-    rom_device dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
+    rom_device_process dev(with({"--chip", "esp32", "--no-wire-delay"}, instant_flash));
     {
         notes_client c(dev.pty);
         ASSERT_EQ(c.sync(), 8);
@@ -367,7 +332,7 @@ TEST(RomDevice, SurvivesTheHostClosingAndReopeningThePort) {
 }
 
 TEST(RomDevice, BootAppIgnoresSyncAndPrintsItsLog) {
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--boot", "app"});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--boot", "app"});
     EXPECT_EQ(dev.ready.at("boot"), "app");
     notes_client c(dev.pty);
     EXPECT_EQ(c.sync(2), 0);
@@ -379,7 +344,7 @@ TEST(RomDevice, BootAppIgnoresSyncAndPrintsItsLog) {
 TEST(RomDevice, LoadGivesTheInitialFlash) {
     temp_dir dir;
     const std::string initial = dir.write("initial.bin", pattern(0x3000, 9));
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--read-rate", "0", "--load", initial});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--read-rate", "0", "--load", initial});
     notes_client c(dev.pty);
     ASSERT_EQ(c.sync(), 8);
     ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
@@ -498,7 +463,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 // §5: over RFC 2217 the DTR/RTS lines drive EN and GPIO0 through the two-transistor circuit.
 TEST(RomDeviceRfc2217, ClassicResetEntersDownloadModeAndAnRtsPulseBootsTheApp) {
-    rom_device dev({"--chip", "esp32", "--no-wire-delay", "--rfc2217", "0", "--boot", "app"});
+    rom_device_process dev({"--chip", "esp32", "--no-wire-delay", "--rfc2217", "0", "--boot", "app"});
     ASSERT_TRUE(dev.ready.at("rfc2217").is_number());
     rfc2217_client c(dev.ready.at("rfc2217").get<std::uint16_t>());
     c.write_serial(sync_request());
@@ -534,7 +499,7 @@ TEST(RomDeviceRfc2217, ClassicResetEntersDownloadModeAndAnRtsPulseBootsTheApp) {
 }
 
 TEST(RomDeviceRfc2217, SetBaudrateChangesTheLineRate) {
-    rom_device dev({"--chip", "esp32", "--rfc2217", "0"});
+    rom_device_process dev({"--chip", "esp32", "--rfc2217", "0"});
     rfc2217_client c(dev.ready.at("rfc2217").get<std::uint16_t>());
     c.write_serial(sync_request());
     EXPECT_EQ(count(c.read_serial(400ms), sync_reply_wire), 8u);

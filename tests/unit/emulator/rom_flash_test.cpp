@@ -4,6 +4,7 @@
 #include "rom_model_harness.hpp"
 
 #include <otaflash/crypto/digest.hpp>
+#include <otaflash/proto/rom/command.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <gtest/gtest.h>
@@ -32,6 +33,9 @@ bytes zlib_compress(byte_view data) {
     out.resize(size);
     return out;
 }
+
+// The erase_size esptool's workaround sends for `size` bytes at `offset` (§4.2), as the host computes it.
+std::uint32_t erase_workaround(std::uint32_t size, std::uint32_t offset) { return rom::esp8266_erase_size(offset, size); }
 
 std::string status_hex(const received& r, std::size_t len = 4) {
     if (r.responses.empty()) return "no reply";
@@ -147,10 +151,10 @@ TEST(RomFlash, Esp8266EraseSizeBug) {
             << "over-erased: the 16 KiB after the image were wiped";
     }
     {   // esptool's workaround: erase_size 0x2000 -> exactly 16 KiB erased, neighbour intact
-        EXPECT_EQ(emu::esp8266_erase_workaround(0x4000, 0), 0x2000u);
+        EXPECT_EQ(erase_workaround(0x4000, 0), 0x2000u);
         rom_harness h(chip_kind::esp8266, {}, instant(), flash);
         h.connect();
-        write_plain(h, 0, image, emu::esp8266_erase_workaround(0x4000, 0));
+        write_plain(h, 0, image, erase_workaround(0x4000, 0));
         EXPECT_EQ(bytes(h.model().flash().begin(), h.model().flash().begin() + 0x4000), image);
         EXPECT_EQ(bytes(h.model().flash().begin() + 0x4000, h.model().flash().begin() + 0x8000), neighbour);
     }
@@ -159,7 +163,7 @@ TEST(RomFlash, Esp8266EraseSizeBug) {
         bytes used(1u << 20, 0x00);
         rom_harness h(chip_kind::esp32, {}, instant(), used);
         h.connect();
-        h.flash_begin(emu::esp8266_erase_workaround(0x4000, 0), 16, 0x400, 0);
+        h.flash_begin(erase_workaround(0x4000, 0), 16, 0x400, 0);
         std::string last;
         for (std::uint32_t seq = 0; seq < 16 && last != "01080000"; ++seq) last = status_hex(h.send_block(0x03, seq, pattern(0x400, 11)));
         EXPECT_EQ(last, "01080000");
@@ -170,10 +174,10 @@ TEST(RomFlash, Esp8266EraseSizeBug) {
 TEST(RomFlash, Esp8266WorkaroundExamplesCoverTheImage) {
     const std::pair<std::uint32_t, std::uint32_t> examples[] = {
         {1024, 0x1000}, {32768, 0x4000}, {65536, 0x8000}, {262144, 0x30000}, {300032, 0x3A000}, {1048576, 0xF0000}};
-    for (auto [size, erase] : examples) EXPECT_EQ(emu::esp8266_erase_workaround(size, 0), erase) << size;
+    for (auto [size, erase] : examples) EXPECT_EQ(erase_workaround(size, 0), erase) << size;
     for (std::uint32_t offset : {0u, 0x3000u, 0xF000u, 0x10000u, 0x7D000u})
         for (std::uint32_t size : {1u, 0x1000u, 0x5000u, 0x10000u, 0x23456u, 0x100000u}) {
-            const auto range = emu::esp8266_rom_erase(emu::esp8266_erase_workaround(size, offset), offset);
+            const auto range = emu::esp8266_rom_erase(erase_workaround(size, offset), offset);
             const std::uint32_t needed = (size + 0xFFF) / 0x1000;
             EXPECT_EQ(range.first, offset / 0x1000);
             EXPECT_GE(range.count, needed) << size << "@" << offset;

@@ -11,6 +11,9 @@
 namespace otaflash::rom {
 
 inline constexpr std::uint8_t spiflash_rdid = 0x9F;
+// The USR bit of the controller's command register (`spi_registers.base`): set to run the user
+// command, cleared by the controller when it is done.
+inline constexpr std::uint32_t spi_cmd_usr = 1u << 18;
 
 // Manufacturer in bits 0-7, memory type 8-15, capacity 16-23; nullopt when the capacity byte is
 // not one a flash chip uses (no flash answering reads as 0x000000 or 0xFFFFFF).

@@ -85,4 +85,7 @@ private:
     std::array<std::uint8_t, 4096> buffer_{};
 };
 
+// READ_REG at `address`: nullopt when the ROM refuses register access (Secure Download Mode).
+result<std::optional<std::uint32_t>> try_read_register(loader& rom, std::uint32_t address);
+
 }  // namespace otaflash::rom

@@ -35,7 +35,9 @@ bytes encode_response(std::uint8_t opcode, std::uint32_t value, byte_view data);
 std::optional<request> parse_request(byte_view frame);
 std::optional<response> parse_response(byte_view frame);
 
-// The header of a MEM_DATA / FLASH_DATA / FLASH_DEFL_DATA payload followed by the block.
+// The header of a MEM_DATA / FLASH_DATA / FLASH_DEFL_DATA payload (block length, sequence number,
+// two zero words) followed by the block.
+inline constexpr std::size_t data_header_length = 16;
 bytes data_payload(std::uint32_t sequence, byte_view block);
 
 }  // namespace otaflash::rom

@@ -36,8 +36,15 @@ std::string describe_rom_error(std::uint8_t code);
 // What a user can do about it, one sentence.
 std::string_view rom_error_hint(std::uint8_t code);
 
+// The ROM's own error codes (§1.3); rom_error_text gives each its meaning.
 inline constexpr std::uint8_t rom_error_invalid_message = 0x05;
+inline constexpr std::uint8_t rom_error_failed = 0x06;
 inline constexpr std::uint8_t rom_error_checksum = 0x07;
 inline constexpr std::uint8_t rom_error_flash_write = 0x08;
+inline constexpr std::uint8_t rom_error_flash_read = 0x09;
+inline constexpr std::uint8_t rom_error_read_length = 0x0A;
+inline constexpr std::uint8_t rom_error_deflate = 0x0B;
+inline constexpr std::uint8_t rom_error_deflate_checksum = 0x0C;
+inline constexpr std::uint8_t rom_error_deflate_param = 0x0D;
 
 }  // namespace otaflash::rom

@@ -1,14 +1,14 @@
-#include "inflater.hpp"
+#include <otaflash/util/zlib_inflater.hpp>
 
 #include <zlib.h>
 
 #include <array>
 
-namespace otaflash::emulator::rom {
+namespace otaflash {
 
 // The zlib header and Adler-32 trailer are checked here, the deflate data by zlib's raw mode, so
 // that a wrong checksum is told apart from a broken stream without reading zlib's message text.
-struct inflater::state {
+struct zlib_inflater::state {
     enum class phase { header, body, trailer, done, failed } where = phase::header;
     z_stream z{};
     bool z_ready = false;
@@ -20,10 +20,10 @@ struct inflater::state {
     ~state() { if (z_ready) inflateEnd(&z); }
 };
 
-inflater::inflater() : state_(std::make_unique<state>()) {}
-inflater::~inflater() = default;
+zlib_inflater::zlib_inflater() : state_(std::make_unique<state>()) {}
+zlib_inflater::~zlib_inflater() = default;
 
-inflater::status inflater::feed(byte_view input, bytes& out) {
+zlib_inflater::status zlib_inflater::feed(byte_view input, bytes& out) {
     auto& s = *state_;
     std::size_t pos = 0;
     while (pos < input.size() || s.where == state::phase::body) {
@@ -79,4 +79,4 @@ inflater::status inflater::feed(byte_view input, bytes& out) {
     return s.where == state::phase::done ? status::finished : s.last;
 }
 
-}  // namespace otaflash::emulator::rom
+}  // namespace otaflash
