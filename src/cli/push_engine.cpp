@@ -207,6 +207,7 @@ private:
             d.outcome.start_ms = now_ms();
         }
         ++d.outcome.attempts;
+        d.outcome.summary.clear();
         auto entropy = random_bytes(32);
         if (!entropy) return attempt_ended(d, nullptr, entropy.error());
 

@@ -20,7 +20,7 @@ struct fleet_target {
     std::string password_env;   // name of an environment variable holding this device's password
     std::string password_file;  // or a file whose first line is the password
     std::string chip;           // expected chip (preflight compares with the image)
-    std::string board;          // expected board (compared with the mDNS TXT board when known)
+    std::string board;          // the board, as the user knows it: shown in the device's JSON
     int line = 0;               // where it came from, for error messages (0 for JSON)
 };
 

@@ -284,37 +284,6 @@ void register_push(CLI::App& app, app_context& ctx) {
                     "The devices: HOST, HOST:PORT, [IPv6]:PORT or an IPv6 literal (name.local through mDNS); "
                     "without a port, 3232, 8266 and 2040 are tried. Several make a fleet run");
 
-    const char* fleet = "Fleets (several TARGETs, --targets or --discover)";
-    sub->add_option("--targets", a->targets_file,
-                    "Devices from FILE: lines 'TARGET key=value...' or a JSON inventory (label, password_env, "
-                    "password_file, chip, board)")
-        ->group(fleet);
-    sub->add_option("--discover", a->discover,
-                    "Push to every device that answers mDNS and matches TXT FILTER, e.g. board=d1_mini ('' for all)")
-        ->group(fleet);
-    sub->add_option("--jobs", a->jobs, "Devices updated at once, in one process and one event loop")
-        ->default_val(default_jobs)
-        ->group(fleet);
-    sub->add_option("--retries", a->retries,
-                    "Try a device again this many times after it was unreachable, its transfer broke or went "
-                    "unconfirmed (never after auth, a refusal or bad input)")
-        ->default_val(0)
-        ->group(fleet);
-    sub->add_option("--retry-delay", a->retry_delay, "Wait before trying a device again")->default_str("2s")->group(fleet);
-    sub->add_flag("--fail-fast", a->fail_fast,
-                  "At the first device that fails for good, start no more and reset the connections of the rest")
-        ->group(fleet);
-
-    const char* mdns_group = "mDNS (name.local targets and --discover)";
-    sub->add_option("--mdns-timeout", a->mdns_timeout, "How long to wait for mDNS answers")
-        ->default_str("3s")
-        ->group(mdns_group);
-    sub->add_option("--interface", a->interfaces,
-                    "IPv4 address of an interface to ask on (repeatable; default: every interface that is up)")
-        ->group(mdns_group);
-    sub->add_option("--mdns-port", a->mdns_port, "UDP port of the mDNS group (tests only; default 5353)")
-        ->group(mdns_group);
-
     const char* connection = "Connection";
     sub->add_option("--port", a->port, "The device's UDP port (default: try 3232, 8266, 2040)")
         ->envname("OTAFLASH_OTA_PORT")
@@ -371,6 +340,37 @@ void register_push(CLI::App& app, app_context& ctx) {
     sub->add_option("--result-timeout", a->result_timeout, "After the last byte, wait this long for OK or an error")
         ->default_str("60s")
         ->group(timeouts);
+
+    const char* fleet = "Fleets (several TARGETs, --targets or --discover)";
+    sub->add_option("--targets", a->targets_file,
+                    "Devices from FILE: lines 'TARGET key=value...' or a JSON inventory (label, password_env, "
+                    "password_file, chip, board)")
+        ->group(fleet);
+    sub->add_option("--discover", a->discover,
+                    "Push to every device that answers mDNS and matches TXT FILTER, e.g. board=d1_mini ('' for all)")
+        ->group(fleet);
+    sub->add_option("--jobs", a->jobs, "Devices updated at once, in one process and one event loop")
+        ->default_val(default_jobs)
+        ->group(fleet);
+    sub->add_option("--retries", a->retries,
+                    "Try a device again this many times after it was unreachable, its transfer broke or went "
+                    "unconfirmed (never after auth, a refusal or bad input)")
+        ->default_val(0)
+        ->group(fleet);
+    sub->add_option("--retry-delay", a->retry_delay, "Wait before trying a device again")->default_str("2s")->group(fleet);
+    sub->add_flag("--fail-fast", a->fail_fast,
+                  "At the first device that fails for good, start no more and reset the connections of the rest")
+        ->group(fleet);
+
+    const char* mdns_group = "mDNS (name.local targets and --discover)";
+    sub->add_option("--mdns-timeout", a->mdns_timeout, "How long to wait for mDNS answers")
+        ->default_str("3s")
+        ->group(mdns_group);
+    sub->add_option("--interface", a->interfaces,
+                    "IPv4 address of an interface to ask on (repeatable; default: every interface that is up)")
+        ->group(mdns_group);
+    sub->add_option("--mdns-port", a->mdns_port, "UDP port of the mDNS group (tests only; default 5353)")
+        ->group(mdns_group);
 
     sub->footer(
         "Exit status: 0 the device confirmed (OK); 4 bad image or option value; 5 no answer or no connect-back;\n"
