@@ -74,7 +74,7 @@ result<image_info> read_esp8266_v2(byte_view data) {
                                 hex_offset(second + 1) + " is out of range (1 to 16)",
                             "the header is corrupt, or this is not an ESP image");
 
-    std::uint8_t checksum = checksum_seed;
+    std::uint8_t checksum = esp_checksum_seed;
     auto end = read_segments(data, second + common_header_size, image.segment_count, esp8266, image.segments, checksum);
     if (!end) return std::move(end).error();
     image.checksum_offset = checksum_offset_after(*end);

@@ -68,7 +68,7 @@ result<image_info> read_as(byte_view data, image_format format, const chip_info&
         image.ext = read_extended_header(data);
         first = family_first_segment;
     }
-    std::uint8_t checksum = checksum_seed;
+    std::uint8_t checksum = esp_checksum_seed;
     auto end = read_segments(data, first, image.segment_count, c, image.segments, checksum);
     if (!end) return std::move(end).error();
 

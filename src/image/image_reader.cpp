@@ -17,7 +17,6 @@ std::string printable_field(byte_view field) {
 result<std::size_t> read_segments(byte_view data, std::size_t offset, std::size_t count, const chip_info& map,
                                   std::vector<segment>& out, std::uint8_t& checksum) {
     out.reserve(out.size() + count);
-    std::uint8_t sum = checksum;
     for (std::size_t i = 0; i < count; ++i) {
         if (data.size() - offset < segment_header_size)
             return make_failure(errc::image_malformed,
@@ -38,11 +37,10 @@ result<std::size_t> read_segments(byte_view data, std::size_t offset, std::size_
                                     hex_offset(s.data_offset) + ")",
                                 "the file is truncated or not an ESP image");
         if (const auto* r = find_region(map, s.load_address)) s.region = r->name;
-        for (auto b : data.subspan(s.data_offset, s.length)) sum ^= b;
+        checksum = esp_checksum(data.subspan(s.data_offset, s.length), checksum);
         offset = s.data_offset + s.length;
         out.push_back(s);
     }
-    checksum = sum;
     return offset;
 }
 

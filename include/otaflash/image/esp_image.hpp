@@ -14,11 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include <otaflash/util/esp_checksum.hpp>
+
 namespace otaflash::image {
 
 inline constexpr std::uint8_t esp_image_magic = 0xE9;
 inline constexpr std::uint8_t esp8266_v2_magic = 0xEA;
-inline constexpr std::uint8_t checksum_seed = 0xEF;
 inline constexpr std::size_t max_segments = 16;
 inline constexpr std::uint32_t app_descriptor_magic = 0xABCD5432;
 inline constexpr std::uint8_t bootloader_descriptor_magic = 0x50;

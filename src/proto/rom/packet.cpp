@@ -2,11 +2,7 @@
 
 namespace otaflash::rom {
 
-std::uint8_t data_checksum(byte_view data) noexcept {
-    std::uint8_t sum = checksum_seed;
-    for (auto b : data) sum ^= b;
-    return sum;
-}
+std::uint8_t data_checksum(byte_view data) noexcept { return esp_checksum(data); }
 
 namespace {
 bytes encode_packet(std::uint8_t direction, std::uint8_t opcode, std::uint32_t word, byte_view data) {

@@ -3,13 +3,13 @@
 // The host encodes requests and parses responses; the emulated ROM does the reverse.
 
 #include <otaflash/util/bytes.hpp>
+#include <otaflash/util/esp_checksum.hpp>
 
 #include <cstdint>
 #include <optional>
 
 namespace otaflash::rom {
 
-inline constexpr std::uint8_t checksum_seed = 0xEF;
 
 // XOR of every byte, seeded with 0xEF: the checksum of MEM_DATA / FLASH_DATA / FLASH_DEFL_DATA.
 std::uint8_t data_checksum(byte_view data) noexcept;
