@@ -33,6 +33,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::rom_error: return "rom_error";
     case errc::rom_timeout: return "rom_timeout";
     case errc::protocol_violation: return "protocol_violation";
+    case errc::stub_start_failed: return "stub_start_failed";
     case errc::image_check_failed: return "image_check_failed";
     case errc::device_verify_failed: return "device_verify_failed";
     case errc::flash_md5_mismatch: return "flash_md5_mismatch";
@@ -80,7 +81,8 @@ condition condition_of(errc code) noexcept {
     case errc::device_error:
     case errc::rom_error:
     case errc::rom_timeout:
-    case errc::protocol_violation: return condition::transfer;
+    case errc::protocol_violation:
+    case errc::stub_start_failed: return condition::transfer;
     case errc::image_check_failed:
     case errc::device_verify_failed:
     case errc::flash_md5_mismatch: return condition::verification;

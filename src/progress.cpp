@@ -9,6 +9,7 @@ std::string_view phase_name(phase p) noexcept {
     case phase::auth: return "auth";
     case phase::connect: return "connect";
     case phase::detect: return "detect";
+    case phase::stub: return "stub";
     case phase::erase: return "erase";
     case phase::upload: return "upload";
     case phase::confirm: return "confirm";

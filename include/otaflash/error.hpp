@@ -59,6 +59,7 @@ enum class errc : std::uint16_t {
     rom_error,
     rom_timeout,
     protocol_violation,
+    stub_start_failed,     // an uploaded flasher stub never greeted
     // verification
     image_check_failed,
     device_verify_failed,

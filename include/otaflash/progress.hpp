@@ -13,6 +13,7 @@ enum class phase : std::uint8_t {
     auth,      // espota challenge/response
     connect,   // device dials back (espota) / serial sync (ROM)
     detect,    // chip detection
+    stub,      // flasher stub upload and start (serial)
     erase,     // flash erase
     upload,    // image bytes
     confirm,   // waiting for the device's final word

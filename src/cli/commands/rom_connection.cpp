@@ -1,6 +1,7 @@
 #include "cli/commands/rom_connection.hpp"
 
 #include "cli/logging.hpp"
+#include "cli/stub_files.hpp"
 
 #include <otaflash/io/file.hpp>
 #include <otaflash/serial/port.hpp>
@@ -49,6 +50,12 @@ CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args
     sub->add_option("--flash-size", args.flash_size,
                     "Flash size (4MB, 16MB, 0x400000); otherwise what the flash chip reports, else the image header")
         ->group(group);
+    sub->add_option("--stub", args.stub,
+                    "esptool's flasher stub: auto (look where pip, PlatformIO and ESP-IDF install esptool), none "
+                    "(the ROM does the work), a stub .json file or esptool's stub_flasher directory")
+        ->envname("OTAFLASH_STUB")
+        ->default_str("auto")
+        ->group(group);
     return port;
 }
 
@@ -88,6 +95,7 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
                                 "write it as 4MB, 512KB or 0x400000");
         request.flash_size = size;
     }
+    request.stub_for = stub_provider(args.stub);
     return {};
 }
 
@@ -164,6 +172,7 @@ nlohmann::json session_json(const rom::session_report& report) {
             j["secure_download_mode"] = report.chip->security->secure_download_mode();
     }
     if (report.baud) j["baud"] = report.baud->rate;
+    j["stub"] = report.stub.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.stub);
     if (report.flash_size) {
         j["flash_size"] = *report.flash_size;
         j["flash_size_source"] = report.flash_size_source;
@@ -176,6 +185,7 @@ std::string session_line(const rom::session_report& report) {
     if (!report.chip) return {};
     std::string line = std::string(report.chip->chip->display_name) + " on " + report.port + " (" + report.chip->how + ")";
     if (report.baud) line += ", " + std::to_string(report.baud->rate) + " baud";
+    line += report.stub.empty() ? ", ROM loader" : ", flasher stub " + report.stub;
     return line;
 }
 

@@ -29,10 +29,11 @@ struct rom_connection_args {
     std::string reset_sequence;
     int connect_attempts = 7;
     std::string flash_size;
+    std::string stub = "auto";
 };
 
 // Adds -p/--port, -b/--baud (OTAFLASH_BAUD), --before, --after, --reset-sequence,
-// --connect-attempts and --flash-size to `sub`, in the "Connection" group. `port_required`: the
+// --connect-attempts, --flash-size and --stub (OTAFLASH_STUB) to `sub`, in the "Connection" group. `port_required`: the
 // command needs a port, which may come from OTAFLASH_PORT; otherwise --port is an explicit choice
 // (the environment does not turn it on). Returns the --port option.
 CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args, bool port_required);

@@ -1,7 +1,8 @@
 // `otaflash serial -p PORT [options] IMAGE | OFFSET IMAGE [OFFSET IMAGE …]`: write images through
-// the ROM serial bootloader. Exit 0 only when the ROM accepted every block and, where the ROM can
-// compute one (ESP32 family), the MD5 of each written region matched. On the ESP8266 ROM, which
-// cannot verify, the result is "written" (not "verified"): exit 0, or 10 with --require-verify.
+// the ROM serial bootloader, or through esptool's flasher stub when one is found. Exit 0 only when
+// the loader accepted every block and, where it can compute one (a stub; ESP32-family ROMs), the
+// MD5 of each written region matched. On the ESP8266 ROM without a stub, which cannot verify, the
+// result is "written" (not "verified"): exit 0, or 10 with --require-verify.
 
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
@@ -109,7 +110,7 @@ int run_serial(app_context& ctx, const serial_args& args) {
     if (!report.can_verify) {
         const std::string why = report.chip && !report.chip->chip->rom_md5
                                     ? "the " + std::string(report.chip->chip->display_name) +
-                                          " ROM cannot verify without a flasher stub"
+                                          " ROM cannot verify without a flasher stub (--stub)"
                                     : "Secure Download Mode forbids reading the flash back";
         if (args.require_verify)
             return out.fail("serial",
@@ -135,18 +136,20 @@ void register_serial(CLI::App& app, app_context& ctx) {
         ->default_str("auto")
         ->group("Connection");
     const char* writing = "Writing";
-    auto* no = sub->add_flag("--no-compress", args->no_compress, "Send the bytes as they are (default: deflate where the ROM inflates)")
+    auto* no = sub->add_flag("--no-compress", args->no_compress, "Send the bytes as they are (default: deflate where the loader inflates)")
                    ->group(writing);
-    sub->add_flag("--compress", args->compress, "Deflate where the ROM inflates (the default; ESP32 family)")
+    sub->add_flag("--compress", args->compress, "Deflate where the loader inflates (the default; every stub, ESP32-family ROMs)")
         ->excludes(no)
         ->group(writing);
     sub->add_flag("--force", args->force, "Write images built for another chip, or gzip-compressed files")->group(writing);
     sub->add_flag("--require-verify", args->require_verify,
-                  "Fail (exit 10) when the ROM cannot verify the write (ESP8266, Secure Download Mode)")
+                  "Fail (exit 10) when the write cannot be verified (ESP8266 ROM without a stub, Secure Download Mode)")
         ->group(writing);
     sub->add_option("IMAGE", args->items, "IMAGE (written at 0x0) or OFFSET IMAGE pairs")->required();
     sub->footer(
-        "A single image goes to 0x0. The ROM is reached at 115200 baud, then switched to --baud (not on ESP8266).\n"
+        "A single image goes to 0x0. The ROM is reached at 115200 baud, then switched to --baud (the ESP8266 ROM\n"
+        "cannot switch; with a flasher stub it can). With esptool's flasher stub (--stub) writes run in 16 KiB\n"
+        "blocks programmed while the next one arrives, and every chip can deflate and verify.\n"
         "Exit status: 0 written and verified (ESP8266: written; its ROM cannot verify), 2 usage, 4 bad or\n"
         "mismatched image, 5 no answer / not in download mode, 7 transfer or ROM error, 8 MD5 mismatch,\n"
         "9 port busy or not permitted, 10 not verifiable with --require-verify, 130/143 interrupted.\n\n"

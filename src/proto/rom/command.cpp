@@ -70,6 +70,8 @@ command write_reg(std::uint32_t address, std::uint32_t value, std::uint32_t mask
 
 command spi_attach(std::uint32_t pin_config) { return words(opcode::spi_attach, {pin_config, 0}); }
 
+command stub_spi_attach(std::uint32_t pin_config) { return words(opcode::spi_attach, {pin_config}); }
+
 command spi_set_params(std::uint32_t total_size) {
     return words(opcode::spi_set_params, {0, total_size, 0x10000, flash_sector_size, 0x100, 0xFFFF});
 }
@@ -100,10 +102,20 @@ command flash_defl_end(end_action action) {
     return words(opcode::flash_defl_end, {static_cast<std::uint32_t>(action)});
 }
 
-command spi_flash_md5(std::uint32_t address, std::uint32_t size) {
+command spi_flash_md5(std::uint32_t address, std::uint32_t size, std::size_t digest_length) {
     command cmd = words(opcode::spi_flash_md5, {address, size, 0, 0});
-    cmd.reply_payload = rom_md5_hex_length;
+    cmd.reply_payload = digest_length;
     return cmd;
+}
+
+command mem_begin(std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size, std::uint32_t address) {
+    return words(opcode::mem_begin, {size, blocks, block_size, address});
+}
+
+command mem_data(std::uint32_t sequence, byte_view block) { return data(opcode::mem_data, sequence, block); }
+
+command mem_end(std::optional<std::uint32_t> entry) {
+    return words(opcode::mem_end, {entry ? 0u : 1u, entry.value_or(0)});
 }
 
 command read_flash_slow(std::uint32_t address, std::uint32_t length) {

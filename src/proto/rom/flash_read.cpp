@@ -10,7 +10,8 @@ namespace otaflash::rom {
 
 result<std::string> flash_md5(loader& rom, std::uint32_t offset, std::uint32_t size) {
     const std::string what = "compute the MD5 of " + flash_range(offset, size);
-    auto r = rom.execute(spi_flash_md5(offset, size), rom.limits().md5(size), what);
+    auto r = rom.execute(spi_flash_md5(offset, size, rom.stub_running() ? stub_md5_length : rom_md5_hex_length),
+                         rom.limits().md5(size), what);
     if (!r) return std::move(r).error();
     // A ROM sends 32 hex digits, then its status; a stub 16 raw bytes, then its 2 status bytes.
     if (r->data.size() >= rom_md5_hex_length + 2) {
@@ -70,7 +71,7 @@ result<std::optional<difference>> locate_difference(loader& rom, const chip_info
         else lo = cut;
     }
     difference d{offset + lo, offset + hi, std::nullopt, 0, 0};
-    if (!chip.rom_read_flash_slow) return std::optional<difference>(d);
+    if (!chip.rom_read_flash_slow || rom.stub_running()) return std::optional<difference>(d);
     for (std::uint32_t at = lo; at < hi; at += read_flash_slow_max) {
         const std::uint32_t n = std::min<std::uint32_t>(read_flash_slow_max, hi - at);
         auto got = read_flash_slow(rom, offset + at, n);

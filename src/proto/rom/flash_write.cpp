@@ -30,66 +30,113 @@ std::string block_text(const char* kind, std::uint32_t seq, std::uint32_t blocks
 // One data block, sent again when the ROM refuses it (esptool does the same): a checksum error is
 // corruption on the line, and a flash write error may be a bit that did not program yet, which
 // programming the same bytes again completes. The MD5 at the end judges the result either way.
+// A stub programs a block after acknowledging it, so its write errors arrive with the reply to the
+// next block: sending that next block again would hide them; only a checksum error is retried.
 result<void> send_block(loader& rom, const command& cmd, duration timeout, const std::string& what, write_stats& stats) {
+    const bool stub = rom.stub_running();
     for (int attempt = 1;; ++attempt) {
         auto r = rom.transact(cmd, timeout, what);
         if (!r) return std::move(r).error();
         if (!r->st.failed) return {};
-        if (attempt == block_attempts || r->st.error == rom_error_invalid_message)
+        const bool line_error = r->st.error == rom_error_checksum || r->st.error == stub_error_checksum;
+        if (attempt == block_attempts || r->st.error == rom_error_invalid_message || (stub && !line_error))
             return make_failure(errc::rom_error,
-                                "the ROM failed to " + what + ": " + describe_rom_error(r->st.error) +
+                                std::string(stub ? "the flasher stub" : "the ROM") + " failed to " + what +
+                                    (stub && !line_error ? " or to program the block before it" : "") + ": " +
+                                    describe_rom_error(r->st.error) +
                                     (attempt > 1 ? " (" + std::to_string(attempt) + " attempts)" : std::string{}),
                                 std::string(rom_error_hint(r->st.error)));
         ++stats.retries;
-        rom.log().write(log_level::warn, "the ROM refused to " + what + " (" + describe_rom_error(r->st.error) +
-                                             "): sending it again");
+        rom.log().write(log_level::warn, "the " + std::string(stub ? "flasher stub" : "ROM") + " refused to " + what +
+                                             " (" + describe_rom_error(r->st.error) + "): sending it again");
     }
 }
 
-std::optional<bool> encrypted_word(const chip_info& chip) {
-    return chip.rom_begin_encrypt_word ? std::optional<bool>(false) : std::nullopt;
+// How this loader takes data: the ROM 1 KiB at a time, erasing the whole range up front and
+// programming each block before it answers; a stub 16 KiB at a time, erasing as it goes and
+// answering before it programs.
+struct write_mode {
+    bool stub = false;
+    std::uint32_t block = rom_block_size;
+};
+
+write_mode mode_of(const loader& rom) {
+    return rom.stub_running() ? write_mode{true, stub_block_size} : write_mode{};
 }
 
-// FLASH_BEGIN / FLASH_DEFL_BEGIN: the ROM erases the whole range before it answers.
+// S2-and-later ROMs take a fifth `encrypted` word; the legacy stub insists on four (§2.1).
+std::optional<bool> encrypted_word(const chip_info& chip, const write_mode& mode) {
+    return chip.rom_begin_encrypt_word && !mode.stub ? std::optional<bool>(false) : std::nullopt;
+}
+
+// FLASH_BEGIN / FLASH_DEFL_BEGIN: the ROM erases the whole range before it answers (a stub only
+// takes note and erases while it writes).
 result<void> begin_region(loader& rom, const command& begin, const region_plan& plan, progress_sink& progress,
                           write_stats& stats) {
     port& p = rom.line();
+    const bool stub = rom.stub_running();
     progress.phase_begin(phase::erase, flash_range(plan.offset, plan.data.size()));
     const time_point started = p.now();
-    auto begun = rom.execute(begin, rom.limits().erase(plan.data.size()),
-                             "erase " + flash_range(plan.offset, plan.data.size()));
+    auto begun = rom.execute(begin, stub ? rom.limits().command : rom.limits().erase(plan.data.size()),
+                             (stub ? "start writing " : "erase ") + flash_range(plan.offset, plan.data.size()));
     stats.erase_time = p.now() - started;
     progress.phase_end(phase::erase, begun ? phase_outcome::ok : phase_outcome::failed);
     if (!begun) return std::move(begun).error();
     return {};
 }
 
+// A stub answers a block before programming it, so the reply to block N waits for block N-1's
+// erase and programming: its time budget is the previous block's (esptool shifts it the same way).
+duration block_timeout(const loader& rom, const write_mode& mode, std::uint64_t this_block, std::uint64_t previous_block) {
+    if (mode.stub) return rom.limits().write(previous_block);
+    return this_block ? rom.limits().write(this_block) : rom.limits().command;
+}
+
+// A stub's answer to FLASH_END / FLASH_DEFL_END(stay) comes once the last block is programmed: the
+// barrier before anything reads the flash. A ROM has nothing to wait for (and FLASH_END would make
+// it leave the bootloader).
+result<void> await_programming(loader& rom, const write_mode& mode, bool compressed, std::uint64_t last_block,
+                               write_stats& stats) {
+    if (!mode.stub) return {};
+    const command end = compressed ? flash_defl_end(end_action::run_application) : flash_end(end_action::run_application);
+    return send_block(rom, end, rom.limits().write(last_block), "program the last block", stats);
+}
+
 result<write_stats> write_plain(loader& rom, const chip_info& chip, const region_plan& plan, progress_sink& progress) {
     write_stats stats;
     port& p = rom.line();
+    const write_mode mode = mode_of(rom);
     const auto size = static_cast<std::uint32_t>(plan.data.size());
-    stats.blocks = block_count(size, rom_block_size);
-    const std::uint32_t erase_size = chip.id == chip::esp8266 ? esp8266_erase_size(plan.offset, size) : size;
-    auto begun = begin_region(rom, flash_begin(erase_size, stats.blocks, rom_block_size, plan.offset, encrypted_word(chip)),
-                              plan, progress, stats);
+    stats.blocks = block_count(size, mode.block);
+    const std::uint32_t erase_size =
+        chip.id == chip::esp8266 && !mode.stub ? esp8266_erase_size(plan.offset, size) : size;
+    auto begun = begin_region(
+        rom, flash_begin(erase_size, stats.blocks, mode.block, plan.offset, encrypted_word(chip, mode)), plan,
+        progress, stats);
     if (!begun) return std::move(begun).error();
 
     progress.phase_begin(phase::upload, flash_range(plan.offset, size));
     const time_point started = p.now();
-    bytes block(rom_block_size);
+    bytes block(mode.block);
+    std::size_t previous = 0;
     for (std::uint32_t seq = 0; seq < stats.blocks; ++seq) {
-        const std::size_t at = std::size_t{seq} * rom_block_size;
-        const std::size_t n = std::min<std::size_t>(rom_block_size, size - at);
+        const std::size_t at = std::size_t{seq} * mode.block;
+        const std::size_t n = std::min<std::size_t>(mode.block, size - at);
         std::copy_n(plan.data.begin() + static_cast<std::ptrdiff_t>(at), n, block.begin());
-        std::fill(block.begin() + static_cast<std::ptrdiff_t>(n), block.end(), 0xFF);  // the ROM wants whole blocks
-        auto sent = send_block(rom, flash_data(seq, block), rom.limits().command,
+        std::fill(block.begin() + static_cast<std::ptrdiff_t>(n), block.end(), 0xFF);  // whole blocks only
+        auto sent = send_block(rom, flash_data(seq, block), block_timeout(rom, mode, 0, previous),
                                block_text("block ", seq, stats.blocks, plan.offset + at), stats);
         if (!sent) {
             progress.phase_end(phase::upload, phase_outcome::failed);
             return std::move(sent).error();
         }
-        stats.sent += rom_block_size;
+        stats.sent += mode.block;
+        previous = mode.block;
         progress.bytes_done(at + n, size);
+    }
+    if (auto done = await_programming(rom, mode, false, previous, stats); !done) {
+        progress.phase_end(phase::upload, phase_outcome::failed);
+        return std::move(done).error();
     }
     stats.write_time = p.now() - started;
     progress.phase_end(phase::upload, phase_outcome::ok);
@@ -101,25 +148,31 @@ result<write_stats> write_deflated(loader& rom, const chip_info& chip, const reg
     write_stats stats;
     stats.compressed = true;
     port& p = rom.line();
+    const write_mode mode = mode_of(rom);
     const auto size = static_cast<std::uint32_t>(plan.data.size());
-    auto produced = inflated_sizes(stream, rom_block_size);
+    auto produced = inflated_sizes(stream, mode.block);
     if (!produced) return make_failure(errc::internal_error, "our own zlib stream does not inflate: " + produced.error().message);
-    stats.blocks = block_count(stream.size(), rom_block_size);
+    stats.blocks = block_count(stream.size(), mode.block);
+    // A ROM wants the size rounded up to whole blocks, a stub the exact byte count (§2.1).
+    const std::uint32_t announced = mode.stub ? size : defl_begin_size(size);
     auto begun = begin_region(
-        rom, flash_defl_begin(defl_begin_size(size), stats.blocks, rom_block_size, plan.offset, encrypted_word(chip)),
-        plan, progress, stats);
+        rom, flash_defl_begin(announced, stats.blocks, mode.block, plan.offset, encrypted_word(chip, mode)), plan,
+        progress, stats);
     if (!begun) return std::move(begun).error();
 
     progress.phase_begin(phase::upload, flash_range(plan.offset, size) + ", compressed to " +
                                             std::to_string(stream.size()) + " bytes");
     const time_point started = p.now();
     std::uint64_t written = 0;
+    std::size_t previous = 0;
     for (std::uint32_t seq = 0; seq < stats.blocks; ++seq) {
-        const std::size_t at = std::size_t{seq} * rom_block_size;
-        const std::size_t n = std::min<std::size_t>(rom_block_size, stream.size() - at);
-        // The ROM inflates and programs this block's output before it answers (last block unpadded).
+        const std::size_t at = std::size_t{seq} * mode.block;
+        const std::size_t n = std::min<std::size_t>(mode.block, stream.size() - at);
+        // What this block inflates to is programmed before the ROM answers, or before a stub
+        // answers the next one (last block unpadded either way).
         const std::size_t yields = (*produced)[seq];
-        auto sent = send_block(rom, flash_defl_data(seq, byte_view(stream).subspan(at, n)), rom.limits().write(yields),
+        auto sent = send_block(rom, flash_defl_data(seq, byte_view(stream).subspan(at, n)),
+                               block_timeout(rom, mode, yields, previous),
                                block_text("compressed block ", seq, stats.blocks, plan.offset + written), stats);
         if (!sent) {
             progress.phase_end(phase::upload, phase_outcome::failed);
@@ -127,7 +180,12 @@ result<write_stats> write_deflated(loader& rom, const chip_info& chip, const reg
         }
         stats.sent += n;
         written += yields;
+        previous = yields;
         progress.bytes_done(std::min<std::uint64_t>(written, size), size);
+    }
+    if (auto done = await_programming(rom, mode, true, previous, stats); !done) {
+        progress.phase_end(phase::upload, phase_outcome::failed);
+        return std::move(done).error();
     }
     stats.write_time = p.now() - started;
     progress.phase_end(phase::upload, phase_outcome::ok);
@@ -138,7 +196,7 @@ result<write_stats> write_deflated(loader& rom, const chip_info& chip, const reg
 
 result<write_stats> write_region(loader& rom, const chip_info& chip, const region_plan& plan, bool compress,
                                  progress_sink& progress) {
-    if (compress && chip.rom_deflate) {
+    if (compress && (chip.rom_deflate || rom.stub_running())) {
         bytes stream = zlib_compress(plan.data, 9);
         if (stream.size() < plan.data.size()) return write_deflated(rom, chip, plan, stream, progress);
         rom.log().write(log_level::debug, "compression does not shrink this region: writing it as is");

@@ -5,6 +5,17 @@
 namespace otaflash::rom {
 namespace {
 
+// The stub to run, if any: Secure Download Mode forbids loading code into RAM (§2.1).
+result<std::optional<flasher_stub>> stub_for_session(const session_request& request, const chip_identity& chip,
+                                                     session_report& report) {
+    if (!request.stub_for) return std::optional<flasher_stub>{};
+    if (chip.security && chip.security->secure_download_mode()) {
+        report.warnings.push_back("Secure Download Mode forbids a flasher stub: writing through the ROM");
+        return std::optional<flasher_stub>{};
+    }
+    return request.stub_for(*chip.chip, report.warnings);
+}
+
 // Connect, identify, switch baud, attach the flash and learn its size: the same for writing and
 // comparing. `check` looks at the files once the chip and the flash size are known and may refuse
 // before anything is erased.
@@ -24,10 +35,27 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     report.chip = *chip;
     const chip_info& c = *chip->chip;
 
-    auto baud = change_baud(rom, *chip, request.baud);
-    if (!baud) return std::move(baud).error();
-    report.baud = *baud;
-    if (!baud->note.empty()) report.warnings.push_back(baud->note);
+    auto stub = stub_for_session(request, *chip, report);
+    if (!stub) return std::move(stub).error();
+    // Where the ROM can switch, switch first: the stub then loads at the fast rate and keeps it.
+    if (!*stub || c.rom_change_baud) {
+        auto baud = change_baud(rom, *chip, request.baud);
+        if (!baud) return std::move(baud).error();
+        report.baud = *baud;
+    }
+    if (*stub) {
+        progress.phase_begin(phase::stub, (*stub)->source);
+        auto started = run_stub(rom, **stub);
+        progress.phase_end(phase::stub, started ? phase_outcome::ok : phase_outcome::failed);
+        if (!started) return started;
+        report.stub = (*stub)->source;
+        if (!report.baud || report.baud->rate != request.baud) {
+            auto baud = change_baud(rom, *chip, request.baud);
+            if (!baud) return std::move(baud).error();
+            report.baud = *baud;
+        }
+    }
+    if (!report.baud->note.empty()) report.warnings.push_back(report.baud->note);
 
     auto attached = attach_flash(rom, c);
     if (!attached) return attached;
@@ -55,8 +83,8 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     return set_flash_size(rom, c, flash.size);
 }
 
-bool md5_possible(const chip_identity& chip) {
-    return chip.chip->rom_md5 && !(chip.security && chip.security->secure_download_mode());
+bool md5_possible(const loader& rom, const chip_identity& chip) {
+    return (chip.chip->rom_md5 || rom.stub_running()) && !(chip.security && chip.security->secure_download_mode());
 }
 
 result<void> end_session(loader& rom, const session_request& request, session_report& report, progress_sink& progress) {
@@ -105,7 +133,7 @@ flash_outcome flash_regions(port& line, log_sink& log, const flash_request& requ
                                    return {};
                                });
     if (!opened) return fail(std::move(opened).error());
-    report.can_verify = md5_possible(*report.chip);
+    report.can_verify = md5_possible(rom, *report.chip);
 
     const chip_info& chip = *report.chip->chip;
     for (const auto& input : request.regions) {
@@ -153,7 +181,7 @@ verify_outcome verify_regions(port& line, log_sink& log, const verify_request& r
     loader rom(line, log, request.limits);
     auto opened = open_session(rom, request, report, progress,
                                [&](const chip_info& c, const flash_size_choice& flash) -> result<void> {
-        if (md5_possible(*report.chip)) {
+        if (md5_possible(rom, *report.chip)) {
             if (auto too_large = check_fit(c, request.regions, flash)) return *too_large;
             return {};
         }
@@ -161,8 +189,8 @@ verify_outcome verify_regions(port& line, log_sink& log, const verify_request& r
             return make_failure(errc::verify_unsupported,
                                 "the " + std::string(c.display_name) +
                                     " ROM cannot verify flash without a flasher stub: nothing was compared",
-                                "its ROM has no MD5 or flash-read command; check the firmware's own behaviour instead "
-                                "(or use a tool that uploads a flasher stub)");
+                                "its ROM has no MD5 or flash-read command: give esptool's flasher stub with --stub "
+                                "(see otaflash serial --help), or check the firmware's own behaviour instead");
         return make_failure(errc::verify_unsupported,
                             "the chip is in Secure Download Mode, which forbids reading the flash: nothing was compared",
                             "verification is not possible on this chip in this mode");

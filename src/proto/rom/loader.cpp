@@ -63,22 +63,29 @@ result<bool> loader::pull(time_point deadline) {
     return true;
 }
 
-result<std::optional<response>> loader::next_reply(time_point deadline) {
-    for (;;) {
-        while (!frames_.empty()) {
-            bytes f = std::move(frames_.front());
-            frames_.pop_front();
-            if (auto r = parse_response(f)) {
-                if (log_.enabled(log_level::trace))
-                    log_.write(log_level::trace, "← " + opcode_name(r->opcode) + " value " + hex32(r->value) +
-                                                     " data " + hex_excerpt(r->data));
-                return std::optional<response>(std::move(*r));
-            }
-            log_.write(log_level::debug, "dropped a frame that is not a ROM reply (" + std::to_string(f.size()) + " bytes)");
-        }
+result<std::optional<bytes>> loader::next_frame(time_point deadline) {
+    while (frames_.empty()) {
         auto got = pull(deadline);
         if (!got) return std::move(got).error();
-        if (!*got) return std::optional<response>{};
+        if (!*got) return std::optional<bytes>{};
+    }
+    bytes f = std::move(frames_.front());
+    frames_.pop_front();
+    return std::optional<bytes>(std::move(f));
+}
+
+result<std::optional<response>> loader::next_reply(time_point deadline) {
+    for (;;) {
+        auto f = next_frame(deadline);
+        if (!f) return std::move(f).error();
+        if (!*f) return std::optional<response>{};
+        if (auto r = parse_response(**f)) {
+            if (log_.enabled(log_level::trace))
+                log_.write(log_level::trace, "← " + opcode_name(r->opcode) + " value " + hex32(r->value) +
+                                                 " data " + hex_excerpt(r->data));
+            return std::optional<response>(std::move(*r));
+        }
+        log_.write(log_level::debug, "dropped a frame that is not a ROM reply (" + std::to_string((*f)->size()) + " bytes)");
     }
 }
 

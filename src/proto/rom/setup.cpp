@@ -43,6 +43,19 @@ result<std::uint32_t> rom_rate_for(loader& rom, const chip_info& chip, std::uint
     return wanted;
 }
 
+// The chip switched after answering at the old rate; the port follows.
+result<baud_result> follow(loader& rom, std::uint32_t wanted, std::uint32_t told) {
+    port& p = rom.line();
+    auto set = p.set_baud(wanted);
+    if (!set) return std::move(set).error();
+    auto slept = p.sleep_until(p.now() + baud_settle);
+    if (!slept) return std::move(slept).error();
+    auto cleared = rom.discard_input();
+    if (!cleared) return std::move(cleared).error();
+    rom.take_noise();
+    return baud_result{wanted, told, {}};
+}
+
 }  // namespace
 
 result<baud_result> change_baud(loader& rom, const chip_identity& chip, std::uint32_t wanted) {
@@ -50,6 +63,12 @@ result<baud_result> change_baud(loader& rom, const chip_identity& chip, std::uin
     baud_result out;
     out.rate = p.baud();
     if (wanted == p.baud()) return out;
+    if (rom.stub_running()) {  // the stub computes its divider from the real clock: no corrections
+        auto changed = rom.execute(change_baudrate(wanted, p.baud()), rom.limits().command,
+                                   "change the baud rate to " + std::to_string(wanted));
+        if (!changed) return std::move(changed).error();
+        return follow(rom, wanted, wanted);
+    }
     if (!chip.chip->rom_change_baud) {
         out.note = "the " + std::string(chip.chip->display_name) + " ROM cannot change the baud rate: staying at " +
                    std::to_string(p.baud()) + " (faster needs a flasher stub)";
@@ -69,20 +88,12 @@ result<baud_result> change_baud(loader& rom, const chip_identity& chip, std::uin
     auto changed = rom.execute(change_baudrate(told, 0), rom.limits().command,
                                "change the baud rate to " + std::to_string(wanted));
     if (!changed) return std::move(changed).error();
-    auto set = p.set_baud(wanted);
-    if (!set) return std::move(set).error();
-    auto slept = p.sleep_until(p.now() + baud_settle);
-    if (!slept) return std::move(slept).error();
-    auto cleared = rom.discard_input();
-    if (!cleared) return std::move(cleared).error();
-    rom.take_noise();
-    out.rate = wanted;
-    out.told_rom = told;
-    return out;
+    return follow(rom, wanted, told);
 }
 
 result<void> attach_flash(loader& rom, const chip_info& chip) {
-    auto r = chip.rom_spi_attach
+    auto r = rom.stub_running() ? rom.execute(stub_spi_attach(0), rom.limits().command, "attach the SPI flash")
+             : chip.rom_spi_attach
                  ? rom.execute(spi_attach(0), rom.limits().command, "attach the SPI flash")
                  : rom.execute(flash_begin(0, 0, rom_block_size, 0, std::nullopt), rom.limits().command,
                                "attach the SPI flash");
@@ -91,7 +102,7 @@ result<void> attach_flash(loader& rom, const chip_info& chip) {
 }
 
 result<void> set_flash_size(loader& rom, const chip_info& chip, std::optional<std::uint32_t> flash_size) {
-    if (!chip.rom_spi_attach || !flash_size) return {};
+    if (!(chip.rom_spi_attach || rom.stub_running()) || !flash_size) return {};
     auto set = rom.execute(spi_set_params(*flash_size), rom.limits().command,
                            "set the flash size to " + std::to_string(*flash_size) + " bytes");
     if (!set) return std::move(set).error();
@@ -108,9 +119,22 @@ result<std::string> run_application(loader& rom, const chip_info& chip) {
     if (!ended) return std::move(ended).error();
     return std::string("application started by the ROM (FLASH_END)");
 }
+
+// FLASH_END(reboot) makes a stub reset the chip by software: it comes back in whatever the boot
+// strap selects (the ROM bootloader while the strap holds it there, else the application).
+result<std::string> reboot_stub(loader& rom) {
+    auto begun = rom.execute(flash_begin(0, 0, stub_block_size, 0, std::nullopt), rom.limits().command,
+                             "prepare to leave the flasher stub");
+    if (!begun) return std::move(begun).error();
+    auto ended = rom.execute(flash_end(end_action::reboot), rom.limits().command, "reboot the chip from the flasher stub");
+    if (!ended) return std::move(ended).error();
+    return std::string("software reset by the flasher stub");
+}
+
 }  // namespace
 
 result<std::string> finish(loader& rom, const chip_info& chip, after_action action, bool usb) {
+    if (rom.stub_running() && action != after_action::hard_reset) return reboot_stub(rom);
     switch (action) {
     case after_action::no_reset: return std::string("none (the chip stays in the bootloader)");
     case after_action::soft_reset: return run_application(rom, chip);
@@ -119,8 +143,8 @@ result<std::string> finish(loader& rom, const chip_info& chip, after_action acti
     auto lines = run_reset(rom.line(), hard_reset(usb));
     if (!lines) return std::move(lines).error();
     if (*lines) return std::string("hard reset (RTS)");
-    rom.log().write(log_level::debug, "no modem lines for a hard reset: asking the ROM to run the application");
-    return run_application(rom, chip);
+    rom.log().write(log_level::debug, "no modem lines for a hard reset: asking the chip to start the application");
+    return rom.stub_running() ? reboot_stub(rom) : run_application(rom, chip);
 }
 
 }  // namespace otaflash::rom

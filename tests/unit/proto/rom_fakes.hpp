@@ -52,6 +52,11 @@ public:
     std::map<std::uint32_t, std::uint32_t> registers;
     std::optional<std::uint32_t> jedec_answer;    // what RDID returns (default: a flash of this size)
     std::optional<std::size_t> refuse_request;    // this request (0-based, in arrival order) fails with 0x06
+    // Uploaded code whose entry lies inside it greets and behaves as esptool's flasher stub.
+    bool runs_stubs = true;
+    bool stub_running = false;
+    std::vector<std::pair<std::uint32_t, bytes>> ram;  // MEM_BEGIN address, MEM_DATA bytes
+    std::optional<std::uint32_t> stub_write_error_block;  // stub: programming this block fails (told in the next reply)
 
     // Reply frames (SLIP-encoded) for one request frame.
     std::vector<bytes> handle(byte_view frame) {
@@ -64,7 +69,53 @@ public:
         const auto op = static_cast<rom::opcode>(req->opcode);
         const byte_view d = req->data;
         auto word = [&](std::size_t i) { return d.size() >= 4 * (i + 1) ? load_le32(d.data() + 4 * i) : 0u; };
+        if (stub_running) {
+            if (std::exchange(deferred_error_, false)) return {fail(req->opcode, 0xC4)};  // SPI op failed, earlier block
+            switch (op) {
+            case rom::opcode::spi_attach: return {d.size() == 4 ? reply(req->opcode, 0, {}) : fail(req->opcode, 0xC0)};
+            case rom::opcode::change_baudrate:
+                if (word(1) != rom_baud) return {fail(req->opcode, 0xC0)};  // the stub needs the old rate
+                pending_baud_ = word(0);
+                return {reply(req->opcode, 0, {})};
+            case rom::opcode::flash_begin:
+            case rom::opcode::flash_defl_begin:
+                if (d.size() != 16) return {fail(req->opcode, 0xC0)};  // the legacy stub takes four words
+                if (word(2) != rom::stub_block_size) return {fail(req->opcode, 0xC2)};
+                break;
+            case rom::opcode::flash_end:
+            case rom::opcode::flash_defl_end:
+                if (word(0) == 0) stub_running = false;  // reboot: back to the ROM
+                ran_application = false;
+                return {reply(req->opcode, 0, {})};
+            case rom::opcode::spi_flash_md5: return {reply(req->opcode, 0, md5(read(word(0), word(1))))};
+            case rom::opcode::read_flash_slow:
+            case rom::opcode::mem_begin:
+            case rom::opcode::get_security_info: return {fail(req->opcode, 0xFF)};
+            default: break;
+            }
+        }
         switch (op) {
+        case rom::opcode::mem_begin:
+            ram.emplace_back(word(3), bytes{});
+            return {reply(req->opcode, 0, {})};
+        case rom::opcode::mem_data:
+            if (ram.empty() || d.size() < 16) return {fail(req->opcode, 0x06)};
+            ram.back().second.insert(ram.back().second.end(), d.begin() + 16, d.end());
+            return {reply(req->opcode, 0, {})};
+        case rom::opcode::mem_end: {
+            std::vector<bytes> out{reply(req->opcode, 0, {})};
+            const std::uint32_t entry = word(1);
+            const bool inside = std::any_of(ram.begin(), ram.end(), [&](const auto& seg) {
+                return entry >= seg.first && entry - seg.first < seg.second.size();
+            });
+            if (word(0) == 0 && inside && runs_stubs) {
+                stub_running = true;
+                out.push_back(rom::slip::encode(as_bytes("OHAI")));
+            } else if (word(0) == 0) {
+                silent_ = true;  // jumped into nothing runnable
+            }
+            return out;
+        }
         case rom::opcode::sync: {
             std::vector<bytes> out;
             for (int i = 0; i < sync_replies; ++i) out.push_back(reply(req->opcode, 0x20120707, {}));
@@ -104,7 +155,7 @@ public:
         }
         case rom::opcode::spi_attach:
         case rom::opcode::spi_set_params:
-            if (!info().rom_spi_attach) return {fail(req->opcode, 0x05)};
+            if (!info().rom_spi_attach && !stub_running) return {fail(req->opcode, 0x05)};
             return {reply(req->opcode, 0, {})};
         case rom::opcode::change_baudrate:
             if (!info().rom_change_baud) return {fail(req->opcode, 0x05)};
@@ -113,8 +164,8 @@ public:
         case rom::opcode::flash_begin:
         case rom::opcode::flash_defl_begin: {
             const bool defl = op == rom::opcode::flash_defl_begin;
-            if (defl && !info().rom_deflate) return {fail(req->opcode, 0x05)};
-            const std::size_t words = info().rom_begin_encrypt_word ? 20 : 16;
+            if (defl && !info().rom_deflate && !stub_running) return {fail(req->opcode, 0x05)};
+            const std::size_t words = info().rom_begin_encrypt_word && !stub_running ? 20 : 16;
             if (d.size() != words) return {fail(req->opcode, 0x64)};
             begin_erase_size = word(0);
             offset_ = word(3);
@@ -141,6 +192,7 @@ public:
             if (seq != next_seq_) return {fail(req->opcode, 0x06)};
             if (fail_block && *fail_block == seq && fail_block_times-- > 0)
                 return {fail(req->opcode, fail_block_error.value_or(0x08))};
+            if (stub_running && stub_write_error_block == seq) deferred_error_ = true;
             byte_view block = d.subspan(16);
             if (op == rom::opcode::flash_data) {
                 store(block);
@@ -198,7 +250,7 @@ private:
 
     bytes status(bool failed, std::uint8_t error) const {
         bytes s{static_cast<std::uint8_t>(failed ? 1 : 0), error};
-        if (info().rom_status_length == 4) s.insert(s.end(), {0, 0});
+        if (info().rom_status_length == 4 && !stub_running) s.insert(s.end(), {0, 0});
         return s;
     }
     bytes reply(std::uint8_t op, std::uint32_t value, byte_view payload) const {
@@ -217,6 +269,7 @@ private:
 
     chip chip_;
     bool silent_ = false;
+    bool deferred_error_ = false;
     std::optional<std::uint32_t> pending_baud_;
     std::uint32_t offset_ = 0, block_size_ = 0, next_seq_ = 0;
     std::size_t written_ = 0;

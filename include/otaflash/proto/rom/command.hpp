@@ -35,8 +35,11 @@ enum class opcode : std::uint8_t {
 std::string opcode_name(std::uint8_t op);
 
 inline constexpr std::uint32_t rom_block_size = 0x400;     // FLASH_DATA / FLASH_DEFL_DATA block on every ROM
+inline constexpr std::uint32_t stub_block_size = 0x4000;   // the same blocks once a flasher stub runs
+inline constexpr std::uint32_t ram_block_size = 0x1800;    // MEM_DATA block (the last one is not padded)
 inline constexpr std::uint32_t flash_sector_size = 0x1000; // erase unit
 inline constexpr std::size_t rom_md5_hex_length = 32;      // SPI_FLASH_MD5 reply payload on a ROM
+inline constexpr std::size_t stub_md5_length = 16;         // ... and from a flasher stub: the raw digest
 inline constexpr std::size_t read_flash_slow_reply = 64;   // READ_FLASH_SLOW always returns 64 bytes
 inline constexpr std::uint32_t read_flash_slow_max = 64;
 
@@ -62,6 +65,8 @@ command write_reg(std::uint32_t address, std::uint32_t value, std::uint32_t mask
                   std::uint32_t delay_us = 0);
 // ROM form: u32 pin config (0 = default SPI pins) and a zero `is_legacy` byte padded to a word.
 command spi_attach(std::uint32_t pin_config = 0);
+// A flasher stub takes the pin config word alone.
+command stub_spi_attach(std::uint32_t pin_config = 0);
 // The parameters esptool sends; only the total size matters to the ROM (it assumes 2 MB otherwise).
 command spi_set_params(std::uint32_t total_size);
 // `rom_baud` is what the ROM is told (after crystal corrections); a ROM takes 0 as the old rate.
@@ -82,7 +87,13 @@ enum class end_action : std::uint32_t { reboot = 0, run_application = 1 };
 command flash_end(end_action action);
 command flash_defl_end(end_action action);
 
-command spi_flash_md5(std::uint32_t address, std::uint32_t size);
+// `digest_length`: rom_md5_hex_length from a ROM, stub_md5_length from a flasher stub.
+command spi_flash_md5(std::uint32_t address, std::uint32_t size, std::size_t digest_length = rom_md5_hex_length);
+// RAM download: MEM_BEGIN(size, blocks, block size, address), MEM_DATA blocks, MEM_END. `entry`
+// set: jump there; nullopt: stay in the loader.
+command mem_begin(std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size, std::uint32_t address);
+command mem_data(std::uint32_t sequence, byte_view block);
+command mem_end(std::optional<std::uint32_t> entry);
 command read_flash_slow(std::uint32_t address, std::uint32_t length);
 // The reply payload is 20 bytes (12 on ESP32-S2), found from the reply length.
 command get_security_info();

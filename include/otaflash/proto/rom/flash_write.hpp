@@ -1,8 +1,10 @@
 #pragma once
-// Writing one region through the ROM: FLASH_BEGIN (the ROM erases the whole range up front), then
-// 1 KiB FLASH_DATA blocks, or a zlib stream in FLASH_DEFL_DATA blocks where the ROM inflates.
-// FLASH_END is not sent: it would make the ROM leave the bootloader (§2.1); the caller ends the
-// session with `finish`.
+// Writing one region: FLASH_BEGIN, then FLASH_DATA blocks, or a zlib stream in FLASH_DEFL_DATA
+// blocks where the loader inflates. Through the ROM: it erases the whole range up front, takes
+// 1 KiB blocks and programs each before answering; FLASH_END is not sent, since it would make the
+// ROM leave the bootloader (§2.1). Through a flasher stub: 16 KiB blocks, answered on arrival and
+// programmed while the next arrives, then FLASH_END(stay) as the barrier that waits for the last
+// one. The caller ends the session with `finish`.
 
 #include <otaflash/chip/chip.hpp>
 #include <otaflash/crypto/digest.hpp>
@@ -35,8 +37,8 @@ struct write_stats {
     duration write_time{};      // first data block sent → last block confirmed
 };
 
-// Nothing is reported written unless the ROM accepted every block. `compress` is honoured only
-// where the ROM inflates (not on the ESP8266) and only when it shrinks the data.
+// Nothing is reported written unless the loader accepted every block. `compress` is honoured only
+// where the loader inflates (not the ESP8266 ROM) and only when it shrinks the data.
 result<write_stats> write_region(loader& rom, const chip_info& chip, const region_plan& plan, bool compress,
                                  progress_sink& progress);
 

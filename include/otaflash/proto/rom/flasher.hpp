@@ -15,7 +15,9 @@
 #include <otaflash/proto/rom/flash_write.hpp>
 #include <otaflash/proto/rom/safety.hpp>
 #include <otaflash/proto/rom/setup.hpp>
+#include <otaflash/proto/rom/stub.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,10 @@ struct session_request {
     bool usb = false;                          // the port is the chip's own USB: longer reset pulses
     std::optional<std::uint32_t> flash_size;   // --flash-size
     timeouts limits;
+    // The flasher stub for the chip found, asked once the chip is known; unset or nullopt: the
+    // ROM does the work. A failure (a stub file that cannot be read) ends the job; what the user
+    // should hear about the choice goes into `notes` (the report's warnings).
+    std::function<result<std::optional<flasher_stub>>(const chip_info&, std::vector<std::string>& notes)> stub_for;
 };
 
 // What the session learned before the region work; filled as far as it got.
@@ -42,12 +48,13 @@ struct session_report {
     std::optional<std::uint32_t> flash_id;  // JEDEC ID, when the flash chip told it
     std::optional<std::uint32_t> flash_size;
     std::string flash_size_source;
+    std::string stub;  // the flasher stub that did the work (its source); empty: the ROM did
     std::vector<std::string> warnings;
     std::string after;  // what happened to the chip at the end; empty when the job failed first
 };
 
 struct flash_request : session_request {
-    bool compress = true;  // where the ROM inflates (ESP32 family)
+    bool compress = true;  // where the loader inflates (ESP32-family ROMs, every stub)
     bool force = false;    // write images built for another chip
 };
 
@@ -64,7 +71,7 @@ struct written_region {
 
 struct flash_report : session_report {
     std::vector<written_region> regions;
-    bool can_verify = false;  // the ROM computes MD5s (ESP32 family outside Secure Download Mode)
+    bool can_verify = false;  // the loader computes MD5s (a stub; ESP32-family ROMs outside Secure Download Mode)
 };
 
 struct flash_outcome {
@@ -95,8 +102,8 @@ struct verify_outcome {
     std::optional<failure> error;
 };
 
-// Fails with errc::verify_unsupported where the ROM cannot compute an MD5 (ESP8266, Secure Download
-// Mode) and with errc::flash_md5_mismatch naming the first differing region when one differs.
+// Fails with errc::verify_unsupported where the loader cannot compute an MD5 (the ESP8266 ROM
+// without a stub, Secure Download Mode) and with errc::flash_md5_mismatch naming the first differing region when one differs.
 verify_outcome verify_regions(port& line, log_sink& log, const verify_request& request, progress_sink& progress);
 
 }  // namespace otaflash::rom

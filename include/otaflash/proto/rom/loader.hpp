@@ -48,6 +48,14 @@ public:
     void set_status_length(std::size_t n) noexcept { status_length_ = n; }
     std::size_t status_length() const noexcept { return status_length_; }
 
+    // From the moment a flasher stub greets, the other end is the stub, not the ROM: 2-byte
+    // status, 16 KiB blocks, erase as it writes (run_stub sets this).
+    void set_stub_running() noexcept {
+        stub_running_ = true;
+        status_length_ = stub_status_length;
+    }
+    bool stub_running() const noexcept { return stub_running_; }
+
     // Sends `cmd` and waits up to `timeout` for the reply with its opcode. Fails on the port's
     // failures, on timeout (errc::rom_timeout) and on a reply without readable status; a status
     // saying "failed" is returned in the reply for the caller to judge.
@@ -60,6 +68,8 @@ public:
 
     // The next well-formed reply from the line (any opcode), or nullopt when `deadline` passes.
     result<std::optional<response>> next_reply(time_point deadline);
+    // The next SLIP frame as it is, reply or not (a stub's greeting has no header).
+    result<std::optional<bytes>> next_frame(time_point deadline);
 
     // Takes what is waiting on the line into the noise record, then drops everything unread.
     result<void> discard_input();
@@ -79,6 +89,7 @@ private:
     log_sink& log_;
     timeouts limits_;
     std::size_t status_length_ = esp8266_status_length;
+    bool stub_running_ = false;
     slip::decoder decoder_;
     std::deque<bytes> frames_;
     bytes noise_;

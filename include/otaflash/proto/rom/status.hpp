@@ -14,6 +14,8 @@ namespace otaflash::rom {
 // ESP8266 ROM: [failed, error]; ESP32-family ROMs: [failed, error, 0, 0].
 inline constexpr std::size_t esp8266_status_length = 2;
 inline constexpr std::size_t esp32_status_length = 4;
+// A flasher stub, on every chip: [failed, error].
+inline constexpr std::size_t stub_status_length = 2;
 
 struct status {
     bool failed = false;
@@ -46,5 +48,7 @@ inline constexpr std::uint8_t rom_error_read_length = 0x0A;
 inline constexpr std::uint8_t rom_error_deflate = 0x0B;
 inline constexpr std::uint8_t rom_error_deflate_checksum = 0x0C;
 inline constexpr std::uint8_t rom_error_deflate_param = 0x0D;
+// esptool's flasher stub: the data block's checksum did not match (0x07 from a ROM).
+inline constexpr std::uint8_t stub_error_checksum = 0xC1;
 
 }  // namespace otaflash::rom

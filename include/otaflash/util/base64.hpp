@@ -1,0 +1,15 @@
+#pragma once
+
+#include <otaflash/util/bytes.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace otaflash {
+
+// Standard alphabet (RFC 4648 §4), '=' padding optional, whitespace and line breaks ignored (JSON
+// files written by other tools fold long strings). nullopt on any other character or a dangling
+// sextet.
+std::optional<bytes> from_base64(std::string_view text);
+
+}  // namespace otaflash
