@@ -109,12 +109,13 @@ result<rom::flasher_stub> read_stub_file(const fs::path& file) {
     return stub;
 }
 
-std::optional<fs::path> stub_file_in(const fs::path& dir, const chip_info& chip) {
+std::vector<fs::path> stub_files_in(const fs::path& dir, const chip_info& chip) {
     const std::string json = std::string(chip.name) + ".json";
+    std::vector<fs::path> found;
     for (const fs::path& candidate : {dir / "2" / json, dir / "1" / json, dir / json, dir / legacy_name(chip.name)}) {
-        if (is_file(candidate)) return candidate;
+        if (is_file(candidate)) found.push_back(candidate);
     }
-    return std::nullopt;
+    return found;
 }
 
 std::vector<fs::path> stub_search_dirs() {
@@ -147,13 +148,13 @@ stub_provider(const std::string& option) {
         return [path = fs::path(option)](const chip_info& chip, std::vector<std::string>&) -> answer {
             fs::path file = path;
             if (is_dir(path)) {
-                auto found = stub_file_in(path, chip);
-                if (!found)
+                auto found = stub_files_in(path, chip);
+                if (found.empty())
                     return make_failure(errc::file_not_found,
                                         "no flasher stub for the " + std::string(chip.display_name) + " in " + path.string(),
                                         "expected " + std::string(chip.name) + ".json, 1/ or 2/" + std::string(chip.name) +
                                             ".json or " + legacy_name(chip.name) + " there; or --stub none");
-                file = *found;
+                file = found.front();
             }
             auto stub = read_stub_file(file);
             if (!stub) return std::move(stub).error();
@@ -162,11 +163,11 @@ stub_provider(const std::string& option) {
     }
     return [](const chip_info& chip, std::vector<std::string>& notes) -> answer {
         for (const auto& dir : stub_search_dirs()) {
-            auto file = stub_file_in(dir, chip);
-            if (!file) continue;
-            auto stub = read_stub_file(*file);
-            if (stub) return std::optional<rom::flasher_stub>(std::move(*stub));
-            notes.push_back("skipped " + stub.error().message);
+            for (const auto& file : stub_files_in(dir, chip)) {
+                auto stub = read_stub_file(file);
+                if (stub) return std::optional<rom::flasher_stub>(std::move(*stub));
+                notes.push_back("skipped " + stub.error().message);
+            }
         }
         notes.push_back("no flasher stub for the " + std::string(chip.display_name) +
                         " found (install esptool or give --stub): writing through the ROM, which is slower");

@@ -19,17 +19,17 @@ namespace otaflash::cli {
 // One stub file: errc::file_not_found / file_unreadable, or errc::config_invalid naming the field.
 result<rom::flasher_stub> read_stub_file(const std::filesystem::path& file);
 
-// The file for `chip` in an esptool stub directory (or the directory's parent holding 1/ and 2/),
-// newest layout first.
-std::optional<std::filesystem::path> stub_file_in(const std::filesystem::path& dir, const chip_info& chip);
+// The files for `chip` in an esptool stub directory (the one holding 1/ and 2/, or an older
+// esptool's flat one), newest layout first.
+std::vector<std::filesystem::path> stub_files_in(const std::filesystem::path& dir, const chip_info& chip);
 
 // Where `auto` looks, most specific first; only directories that exist.
 std::vector<std::filesystem::path> stub_search_dirs();
 
 // `--stub` as the session asks for it once the chip is known: "none" → nullopt; a file → that
-// file; a directory → the chip's file there (none there is an error); "auto" → the first found in
-// stub_search_dirs(), else nullopt (the ROM does the work), and a found file that cannot be read
-// is skipped with a note.
+// file; a directory → the chip's newest file there (none there is an error); "auto" → the first
+// readable one in stub_search_dirs(), else nullopt (the ROM does the work); a found file that
+// cannot be read is skipped with a note.
 std::function<result<std::optional<rom::flasher_stub>>(const chip_info&, std::vector<std::string>& notes)>
 stub_provider(const std::string& option);
 
