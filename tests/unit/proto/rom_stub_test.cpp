@@ -146,7 +146,7 @@ TEST(RomStub, VerifyOnEsp8266WorksWithAStubAndLocatesTheSector) {
     ASSERT_TRUE(out.report.regions.at(0).first_difference);
     EXPECT_EQ(out.report.regions[0].first_difference->start, 0x23000u);  // a sector: the stub has no slow read
     EXPECT_FALSE(out.report.regions[0].first_difference->first_byte);
-    // The stub rebooted the chip by software at the end? No: a failed verify leaves it as it is.
+    // A failed verify ends without the after-action; a reset brings the chip back to its ROM.
     dev.flash[0x20000 + 0x3456] ^= 0x10;
     dev.stub_running = false;
     dev.rom_baud = 115200;
