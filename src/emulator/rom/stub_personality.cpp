@@ -77,9 +77,12 @@ rom_model::reply rom_model::dispatch_stub(std::uint8_t code, std::uint32_t check
     case opcode::flash_end:
     case opcode::flash_defl_end: return on_stub_flash_end(data);
     case opcode::spi_flash_md5: return on_stub_md5(data);
-    case opcode::erase_flash: return on_stub_erase_flash(data);
-    case opcode::erase_region: return on_stub_erase_region(data);
-    case opcode::read_flash: return on_stub_read_flash(data);
+    default: break;
+    }
+    switch (code) {
+    case proto::stub_erase_flash: return on_stub_erase_flash(data);
+    case proto::stub_erase_region: return on_stub_erase_region(data);
+    case proto::stub_read_flash: return on_stub_read_flash(data);
     default: break;
     }
     return fail(proto::stub_error_not_implemented, "not implemented by the flasher stub");

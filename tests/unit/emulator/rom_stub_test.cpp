@@ -259,7 +259,9 @@ TEST(RomStub, TheStubErasesAsItWritesInBlocksWhereAlignedAndSectorsElsewhere) {
         EXPECT_EQ(flash[c.offset - 1], 0x00);  // before the range: untouched
         // After it: the rest of the last sector is erased (whole sectors only), beyond that untouched.
         const std::uint32_t end_of_sector = (c.offset + c.size + 0xFFF) / 0x1000 * 0x1000;
-        if (end_of_sector > c.offset + c.size) EXPECT_EQ(flash[c.offset + c.size], 0xFF);
+        if (end_of_sector > c.offset + c.size) {
+            EXPECT_EQ(flash[c.offset + c.size], 0xFF);
+        }
         EXPECT_EQ(flash[end_of_sector], 0x00);
     }
 }

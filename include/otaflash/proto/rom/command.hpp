@@ -29,11 +29,12 @@ enum class opcode : std::uint8_t {
     flash_defl_end = 0x12,
     spi_flash_md5 = 0x13,
     get_security_info = 0x14,
-    // flasher stub only
-    erase_flash = 0xD0,
-    erase_region = 0xD1,
-    read_flash = 0xD2,
 };
+
+// Opcodes only esptool's flasher stub knows (§2).
+inline constexpr std::uint8_t stub_erase_flash = 0xD0;
+inline constexpr std::uint8_t stub_erase_region = 0xD1;
+inline constexpr std::uint8_t stub_read_flash = 0xD2;
 
 // "FLASH_DATA", or "0x2a" for an opcode we do not know.
 std::string opcode_name(std::uint8_t op);
