@@ -35,7 +35,8 @@ namespace {
 
 // Flash model at full speed where a test is about the protocol, not the timing; the wire model
 // (10 bit times per byte at the line's rate) stays on everywhere.
-const std::vector<std::string> fast_flash = {"--erase-rate", "0", "--write-rate", "0", "--read-rate", "0"};
+const std::vector<std::string> fast_flash = {"--erase-rate", "0", "--block-erase-rate", "0", "--write-rate", "0",
+                                             "--read-rate", "0"};
 
 // An emulated ROM whose flash starts as `initial` (or erased) and is dumped to a file.
 class device {
