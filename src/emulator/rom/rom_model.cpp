@@ -464,6 +464,19 @@ std::uint64_t rom_model::initial_flash_size() const noexcept {
     return chip_.esp8266() ? proto::rom_flash_limit : proto::rom_default_flash_size;
 }
 
+void rom_model::begin_transfer(bool compressed, std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size,
+                               std::uint32_t offset) {
+    transfer_ = {};
+    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
+    transfer_.offset = offset;
+    transfer_.erase_size = size;
+    transfer_.blocks = blocks;
+    transfer_.block_size = block_size;
+    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
+    last_offset_ = offset;
+    last_size_ = 0;
+}
+
 bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept {
     return offset + size <= rom_flash_size_;
 }
@@ -496,15 +509,7 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
     flash_.erase_sectors(erase.first, erase.count);
     const erase_units units = erase_area(erase.first, erase.count);
 
-    transfer_ = {};
-    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
-    transfer_.offset = offset;
-    transfer_.erase_size = erase_size;
-    transfer_.blocks = blocks;
-    transfer_.block_size = block_size;
-    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
-    last_offset_ = offset;
-    last_size_ = 0;
+    begin_transfer(compressed, erase_size, blocks, block_size, offset);
 
     reply r;
     r.busy = erase_time(units);

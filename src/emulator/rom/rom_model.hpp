@@ -177,6 +177,9 @@ private:
     duration read_time(std::uint64_t size) const;
     duration wire_time(std::size_t size, std::uint32_t baud) const;
     void emit(time_point ready, bytes data, std::uint32_t baud);
+    // FLASH_BEGIN / FLASH_DEFL_BEGIN accepted (`size`: erase size, or the uncompressed size).
+    void begin_transfer(bool compressed, std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size,
+                        std::uint32_t offset);
     void finish_transfer(std::uint32_t size);
     // FLASH_END / FLASH_DEFL_END accepted: the flash_end event, and the transfer is over.
     void end_transfer(bool reboot);

@@ -107,15 +107,7 @@ rom_model::reply rom_model::on_stub_flash_begin(byte_view data, bool compressed)
     if (offset % 4 != 0) return fail(proto::stub_error_bad_data_length, "offset " + hex32(offset) + " is not a multiple of 4");
     if (auto refused = stub_refuse_range(offset, size)) return std::move(*refused);
 
-    transfer_ = {};
-    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
-    transfer_.offset = offset;
-    transfer_.erase_size = size;
-    transfer_.blocks = blocks;
-    transfer_.block_size = block_size;
-    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
-    last_offset_ = offset;
-    last_size_ = 0;
+    begin_transfer(compressed, size, blocks, block_size, offset);
     stub_.write_error = 0;
     stub_.erase_next = offset / proto::flash_sector_size;
     stub_.erase_end = proto::block_count(std::uint64_t{offset} + size, proto::flash_sector_size);

@@ -35,6 +35,21 @@ inline emu::timing instant() {
     return t;
 }
 
+// Only erasing takes time: 1 s per 4 KiB sector erase, 2 s per 64 KiB block erase, so a reply's
+// time counts the erases of each kind.
+inline emu::timing erase_counting() {
+    emu::timing t = instant();
+    t.erase_bytes_per_s = 4096;
+    t.block_erase_bytes_per_s = 32768;
+    return t;
+}
+
+// A flash range and the seconds erase_counting() gives for erasing it.
+struct erase_case {
+    std::uint32_t offset, size;
+    double seconds;
+};
+
 inline bytes sync_data() {
     bytes data{0x07, 0x07, 0x12, 0x20};
     data.insert(data.end(), 32, 0x55);

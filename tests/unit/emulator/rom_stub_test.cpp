@@ -228,17 +228,10 @@ TEST(RomStub, SlowFlashDelaysTheNextAcknowledgementByThePreviousBlocksEraseAndPr
 }
 
 // The stub erases just before it programs: a 64 KiB block erase where a block boundary starts at
-// least 16 sectors still to erase, else a sector. A sector erase takes 1 s and a block erase 2 s
-// here, programming nothing, so FLASH_END's reply time counts the erases; flash outside the range
-// keeps its bytes.
+// least 16 sectors still to erase, else a sector. With erase_counting() FLASH_END's reply time
+// counts the erases; flash outside the range keeps its bytes.
 TEST(RomStub, TheStubErasesAsItWritesInBlocksWhereAlignedAndSectorsElsewhere) {
-    emu::timing t = instant();
-    t.erase_bytes_per_s = 4096;
-    t.block_erase_bytes_per_s = 32768;
-    struct erase_case {
-        std::uint32_t offset, size;
-        double seconds;
-    };
+    const emu::timing t = erase_counting();
     for (const auto& c : {erase_case{0x10000, 0x10000, 2},          // one block
                           erase_case{0x11000, 0x10000, 16},         // never aligned with 16 left: 16 sectors
                           erase_case{0x8000, 0x20000, 8 + 2 + 8},   // sectors, a block, sectors

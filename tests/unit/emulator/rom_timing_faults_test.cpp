@@ -82,16 +82,9 @@ TEST(RomTiming, EraseAndWriteTimeDelayTheReplies) {
 }
 
 // The ROM's SPIEraseArea: 4 KiB sectors up to a 64 KiB boundary, 64 KiB blocks while at least 16
-// sectors remain, sectors for the rest. A sector erase takes 1 s and a block erase 2 s here, so
-// the reply time counts the erases of each kind.
+// sectors remain, sectors for the rest (erase_counting: 1 s per sector, 2 s per block).
 TEST(RomTiming, RomEraseUsesBlocksBetweenBoundariesAndSectorsAtTheEnds) {
-    emu::timing t = instant();
-    t.erase_bytes_per_s = 4096;
-    t.block_erase_bytes_per_s = 32768;
-    struct erase_case {
-        std::uint32_t offset, size;
-        double seconds;
-    };
+    const emu::timing t = erase_counting();
     for (const auto& c : {erase_case{0x8000, 0x20000, 8 + 2 + 8},  // 8 sectors, a block, 8 sectors
                           erase_case{0x10000, 0x10000, 2},         // exactly one block
                           erase_case{0x10000, 0x1F000, 2 + 15},    // a block; 15 sectors cannot make one
