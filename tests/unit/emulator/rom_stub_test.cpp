@@ -74,7 +74,7 @@ bytes data_frame(std::uint8_t opcode, std::uint32_t seq, byte_view block) {
     return rom::slip::encode(rom::encode_request(opcode, rom::data_payload(seq, block), rom::data_checksum(block)));
 }
 
-TEST(RomStub, AStubInRamGreetsWithOhaiAndAnswersWithTwoStatusBytesAndSyncValueZero) {
+TEST(EmulatedStub, AStubInRamGreetsWithOhaiAndAnswersWithTwoStatusBytesAndSyncValueZero) {
     for (auto chip : {chip_kind::esp8266, chip_kind::esp32, chip_kind::esp32c3}) {
         emu::timing t = instant();
         t.wire_delay = true;
@@ -115,7 +115,7 @@ TEST(RomStub, AStubInRamGreetsWithOhaiAndAnswersWithTwoStatusBytesAndSyncValueZe
     }
 }
 
-TEST(RomStub, AnEntryOutsideTheUploadOrQuietRamCodeLeavesTheChipSilentUntilAReset) {
+TEST(EmulatedStub, AnEntryOutsideTheUploadOrQuietRamCodeLeavesTheChipSilentUntilAReset) {
     for (auto uploaded : {emu::ram_code::stub, emu::ram_code::quiet}) {
         rom_harness h(chip_kind::esp32, {}, instant(), bytes(1u << 20, 0xFF), uploaded);
         h.send(0x08, sync_data());
@@ -137,7 +137,7 @@ TEST(RomStub, AnEntryOutsideTheUploadOrQuietRamCodeLeavesTheChipSilentUntilARese
     }
 }
 
-TEST(RomStub, UploadsBeyond512KiBAreRefusedWithTheRomsRamSizeError) {
+TEST(EmulatedStub, UploadsBeyond512KiBAreRefusedWithTheRomsRamSizeError) {
     rom_harness h(chip_kind::esp32);
     h.send(0x08, sync_data());
     EXPECT_EQ(status_hex(h.send(0x05, words({0x60000, 64, 0x1800, 0x40080000})), 4), "00000000");
@@ -147,7 +147,7 @@ TEST(RomStub, UploadsBeyond512KiBAreRefusedWithTheRomsRamSizeError) {
     EXPECT_EQ(status_hex(h.send(0x05, words({0x60000, 64, 0x1800, 0x40080000})), 4), "00000000");
 }
 
-TEST(RomStub, AResetReturnsToTheRomAndForgetsTheUpload) {
+TEST(EmulatedStub, AResetReturnsToTheRomAndForgetsTheUpload) {
     rom_harness h(chip_kind::esp32);
     start_stub(h);
     h.model().boot(h.now, emu::boot_mode::download, "reset");
@@ -165,7 +165,7 @@ TEST(RomStub, AResetReturnsToTheRomAndForgetsTheUpload) {
 // 64 KiB in four 16 KiB blocks at 921600 with the default (datasheet) flash timing: the stub
 // acknowledges each block as soon as it has arrived, because programming the previous one (and
 // the 64 KiB block erase before the first) is done before the next has crossed the wire.
-TEST(RomStub, BlocksAreAcknowledgedOnReceiptWhileTheFlashKeepsUp) {
+TEST(EmulatedStub, BlocksAreAcknowledgedOnReceiptWhileTheFlashKeepsUp) {
     emu::timing t;  // defaults: wire delay and the W25Q32JV figures
     rom_harness h(chip_kind::esp32, {}, t);
     start_stub(h);
@@ -201,7 +201,7 @@ TEST(RomStub, BlocksAreAcknowledgedOnReceiptWhileTheFlashKeepsUp) {
 
 // With slow-flash (10x: a 64 KiB block erase takes 1.5 s, a 16 KiB block 256 ms to program) the
 // wire is faster than the flash, and each acknowledgement waits for the previous block's work.
-TEST(RomStub, SlowFlashDelaysTheNextAcknowledgementByThePreviousBlocksEraseAndProgram) {
+TEST(EmulatedStub, SlowFlashDelaysTheNextAcknowledgementByThePreviousBlocksEraseAndProgram) {
     emu::fault_set f;
     f.slow_flash = true;
     rom_harness h(chip_kind::esp32, f, emu::timing{});
@@ -230,7 +230,7 @@ TEST(RomStub, SlowFlashDelaysTheNextAcknowledgementByThePreviousBlocksEraseAndPr
 // The stub erases just before it programs: a 64 KiB block erase where a block boundary starts at
 // least 16 sectors still to erase, else a sector. With erase_counting() FLASH_END's reply time
 // counts the erases; flash outside the range keeps its bytes.
-TEST(RomStub, TheStubErasesAsItWritesInBlocksWhereAlignedAndSectorsElsewhere) {
+TEST(EmulatedStub, TheStubErasesAsItWritesInBlocksWhereAlignedAndSectorsElsewhere) {
     const emu::timing t = erase_counting();
     for (const auto& c : {erase_case{0x10000, 0x10000, 2},          // one block
                           erase_case{0x11000, 0x10000, 16},         // never aligned with 16 left: 16 sectors
@@ -260,7 +260,7 @@ TEST(RomStub, TheStubErasesAsItWritesInBlocksWhereAlignedAndSectorsElsewhere) {
 }
 
 // The ESP8266 ROM has no deflate; its stub does (§9.4), with exact sizes and unpadded blocks.
-TEST(RomStub, DeflateWritesThroughTheStubOnEsp8266) {
+TEST(EmulatedStub, DeflateWritesThroughTheStubOnEsp8266) {
     rom_harness h(chip_kind::esp8266);
     h.send(0x08, sync_data());
     EXPECT_EQ(status_hex(h.send(0x10, words({0x8000, 1, 0x400, 0}))), "0105");  // the ROM: invalid message
@@ -284,7 +284,7 @@ TEST(RomStub, DeflateWritesThroughTheStubOnEsp8266) {
     EXPECT_EQ(to_hex(md5_reply.responses[0].data), to_hex(md5(image)) + "0000");
 }
 
-TEST(RomStub, ChangeBaudrateWorksOnEsp8266WithTheStub) {
+TEST(EmulatedStub, ChangeBaudrateWorksOnEsp8266WithTheStub) {
     rom_harness h(chip_kind::esp8266);
     h.send(0x08, sync_data());
     EXPECT_EQ(status_hex(h.send(0x0F, words({921600, 0}))), "0105");  // not in the ESP8266 ROM
@@ -306,7 +306,7 @@ TEST(RomStub, ChangeBaudrateWorksOnEsp8266WithTheStub) {
 
 // The stub acknowledges a block before it writes it, so a write that fails is told in the reply
 // to the next command (next block or FLASH_END), and every later one, until a new FLASH_BEGIN.
-TEST(RomStub, AWriteFailureSurfacesInTheNextReply) {
+TEST(EmulatedStub, AWriteFailureSurfacesInTheNextReply) {
     emu::fault_set f;
     f.status_error_once_blocks = {1};
     rom_harness h(chip_kind::esp32, f);
@@ -325,7 +325,7 @@ TEST(RomStub, AWriteFailureSurfacesInTheNextReply) {
     EXPECT_TRUE(std::equal(image.begin(), image.end(), h.model().flash().begin()));
 }
 
-TEST(RomStub, SilentAfterBlockAppliesToTheStub) {
+TEST(EmulatedStub, SilentAfterBlockAppliesToTheStub) {
     emu::fault_set f;
     f.silent_after_block = 0;
     rom_harness h(chip_kind::esp32, f);
@@ -336,7 +336,7 @@ TEST(RomStub, SilentAfterBlockAppliesToTheStub) {
 }
 
 // A malformed block is refused in its own reply with the stub's codes, and the transfer goes on.
-TEST(RomStub, MalformedBlocksAreRefusedInTheirOwnReply) {
+TEST(EmulatedStub, MalformedBlocksAreRefusedInTheirOwnReply) {
     rom_harness h(chip_kind::esp32c3);
     start_stub(h);
     EXPECT_EQ(status_hex(h.send_raw(data_frame(0x03, 0, bytes(stub_block, 0x33)))), "01c6");  // no FLASH_BEGIN yet
@@ -355,7 +355,7 @@ TEST(RomStub, MalformedBlocksAreRefusedInTheirOwnReply) {
     EXPECT_EQ(status_hex(h.send(0x02, words({0x1000, 1, 0x8000, 0}))), "01c2");  // blocks above 16 KiB
 }
 
-TEST(RomStub, CommandsTheStubLacksAreNotImplemented) {
+TEST(EmulatedStub, CommandsTheStubLacksAreNotImplemented) {
     rom_harness h(chip_kind::esp32s3);
     start_stub(h);
     for (std::uint8_t op : {0x0E, 0x05, 0x14, 0x42}) {
@@ -369,7 +369,7 @@ TEST(RomStub, CommandsTheStubLacksAreNotImplemented) {
 
 // FLASH_END(0): the stub answers, waits 10 ms and resets itself; strapped for download, the ROM
 // comes back.
-TEST(RomStub, FlashEndZeroResetsIntoTheRom) {
+TEST(EmulatedStub, FlashEndZeroResetsIntoTheRom) {
     emu::timing t = instant();
     t.wire_delay = true;
     rom_harness h(chip_kind::esp32, {}, t);
@@ -392,7 +392,7 @@ TEST(RomStub, FlashEndZeroResetsIntoTheRom) {
     EXPECT_NE(sync.responses[0].value, 0u);
 }
 
-TEST(RomStub, EraseRegionAndEraseFlash) {
+TEST(EmulatedStub, EraseRegionAndEraseFlash) {
     emu::timing t = instant();
     t.erase_bytes_per_s = emu::timing{}.erase_bytes_per_s;
     t.block_erase_bytes_per_s = emu::timing{}.block_erase_bytes_per_s;
@@ -415,7 +415,7 @@ TEST(RomStub, EraseRegionAndEraseFlash) {
 
 // READ_FLASH (§2.1): the reply, then raw frames of packet_size bytes, at most max_in_flight
 // unacknowledged; the host acknowledges each with the running total; the MD5 comes last.
-TEST(RomStub, ReadFlashStreamsFramesAgainstAcknowledgementsAndEndsWithTheMd5) {
+TEST(EmulatedStub, ReadFlashStreamsFramesAgainstAcknowledgementsAndEndsWithTheMd5) {
     bytes flash = pattern(1u << 20, 8);
     rom_harness h(chip_kind::esp32, {}, instant(), flash);
     start_stub(h);
