@@ -19,6 +19,8 @@
 #include <termios.h>
 
 #include <atomic>
+#include <filesystem>
+#include <map>
 #include <cctype>
 #include <csignal>
 #include <fcntl.h>
@@ -35,7 +37,8 @@ namespace {
 
 // Flash model at full speed where a test is about the protocol, not the timing; the wire model
 // (10 bit times per byte at the line's rate) stays on everywhere.
-const std::vector<std::string> fast_flash = {"--erase-rate", "0", "--write-rate", "0", "--read-rate", "0"};
+const std::vector<std::string> fast_flash = {"--erase-rate", "0", "--block-erase-rate", "0", "--write-rate", "0",
+                                             "--read-rate", "0"};
 
 // An emulated ROM whose flash starts as `initial` (or erased) and is dumped to a file.
 class device {
@@ -81,6 +84,8 @@ process_result run_cli(std::vector<std::string> args, std::chrono::milliseconds 
     options.env = std::move(env);
     options.env.emplace("CI", "true");
     options.env.emplace("NO_COLOR", "1");
+    // The ROM path unless a test asks for a stub: a developer's own esptool must not change results.
+    options.env.emplace("OTAFLASH_STUB", "none");
     options.unset_env = {"OTAFLASH_PORT", "OTAFLASH_BAUD", "OTAFLASH_CHIP"};
     options.timeout = timeout;
     return run_process(args, options);
@@ -182,7 +187,7 @@ TEST(Serial, Esp8266At115200WithItsEraseQuirkWrittenNotVerified) {
     const auto& warnings = doc["warnings"];
     ASSERT_EQ(warnings.size(), 2u) << doc.dump();
     EXPECT_EQ(warnings[0], "the ESP8266 ROM cannot change the baud rate: staying at 115200 (faster needs a flasher stub)");
-    EXPECT_EQ(warnings[1], "written, not verified (the ESP8266 ROM cannot verify without a flasher stub)");
+    EXPECT_EQ(warnings[1], "written, not verified (the ESP8266 ROM cannot verify without a flasher stub, see --stub)");
 
     const bytes flash = dev.dump();
     EXPECT_TRUE(holds(flash, 0x0, image));
@@ -550,4 +555,160 @@ TEST(Serial, RawSocketPortWritesAt115200WithoutReset) {
         EXPECT_EQ(doc["result"]["result"], "verified");
     }
     EXPECT_TRUE(holds(dev.dump(), 0x20000, data));
+}
+
+// --- through a flasher stub ------------------------------------------------------------------------
+
+namespace {
+
+// A stub file in esptool's layout. The emulator does not run the code: anything uploaded whose
+// entry lies inside it behaves as esptool's stub, so the bytes only need to arrive intact.
+std::string stub_json(std::uint32_t text_start = 0x40090000, std::uint32_t entry = 0x40090010) {
+    const bytes text = random_bytes(7000, 40), data = random_bytes(500, 41);
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto b64 = [](const bytes& in) {
+        std::string out;
+        for (std::size_t i = 0; i < in.size(); i += 3) {
+            std::uint32_t v = std::uint32_t{in[i]} << 16;
+            if (i + 1 < in.size()) v |= std::uint32_t{in[i + 1]} << 8;
+            if (i + 2 < in.size()) v |= in[i + 2];
+            out += alphabet[(v >> 18) & 63];
+            out += alphabet[(v >> 12) & 63];
+            out += i + 1 < in.size() ? alphabet[(v >> 6) & 63] : '=';
+            out += i + 2 < in.size() ? alphabet[v & 63] : '=';
+        }
+        return out;
+    };
+    return json{{"entry", entry}, {"text", b64(text)}, {"text_start", text_start}, {"data", b64(data)},
+                {"data_start", 0x3FFE8000}, {"bss_start", 0x3FFE9000}}
+        .dump();
+}
+
+}  // namespace
+
+class SerialStub : public ::testing::TestWithParam<std::string> {};
+
+// Default flash timing: the stub programs while the next block is on the wire.
+TEST_P(SerialStub, WritesVerifiedAt921600WithDeflateOnEveryFamily) {
+    const std::string chip = GetParam();
+    const bytes before = random_bytes(4u << 20, 42);
+    device dev(chip, {}, &before);
+    temp_dir dir;
+    const std::string stub = dir.write("stub.json", stub_json());
+    const bytes a = firmware_like(150000);
+    const bytes b = random_bytes(20000, 43);
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", stub, "--flash-size", "4MB", "0x10000",
+                       file_with(dir, "a.bin", a), "0x40800", file_with(dir, "b.bin", b)},
+                      60s);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["result"]["stub"], stub);
+    EXPECT_EQ(doc["result"]["baud"], 921600);  // the ESP8266 too: the stub switches
+    EXPECT_EQ(doc["result"]["result"], "verified");
+    EXPECT_TRUE(doc["result"]["regions"][0]["compressed"].get<bool>());
+    for (const auto& region : doc["result"]["regions"]) {  // 16 KiB blocks of what went on the wire
+        const auto sent = region["sent_bytes"].get<std::uint64_t>();
+        EXPECT_EQ(region["blocks"].get<std::uint64_t>(), (sent + 0x3FFF) / 0x4000) << region.dump();
+    }
+    EXPECT_TRUE(doc["warnings"].empty()) << doc.dump();
+    EXPECT_TRUE(dev.wait_event("stub_started", 1s));
+    const bytes flash = dev.dump();
+    EXPECT_TRUE(holds(flash, 0x10000, a));
+    EXPECT_TRUE(holds(flash, 0x40800, b));
+    for (std::uint32_t at = 0x40000; at < 0x40800; ++at) ASSERT_EQ(flash[at], 0xFF) << at;  // the 0xFF lead
+    EXPECT_TRUE(std::equal(before.begin(), before.begin() + 0x10000, flash.begin()));
+    EXPECT_TRUE(std::equal(before.begin() + 0x46000, before.end(), flash.begin() + 0x46000));
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SerialStub, ::testing::Values("esp8266", "esp32", "esp32s3", "esp32c3"));
+
+TEST(Serial, StubThatNeverGreetsIsATransferErrorWithinItsWait) {
+    device dev("esp32", with(fast_flash, {"--ram-code", "quiet"}));
+    temp_dir dir;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json()),
+                       fixture_image("helloworld-esp32.bin")},
+                      20s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["error"]["code"], "stub_start_failed");
+    EXPECT_NE(doc["error"]["hint"].get<std::string>().find("--stub none"), std::string::npos);
+    EXPECT_EQ(doc["result"]["result"], "failed");
+}
+
+TEST(Serial, StubFileProblemsAreNamedBeforeAnythingIsWritten) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    auto outside = run_cli({"--json", "serial", "-p", dev.pty, "--stub",
+                             dir.write("bad.json", stub_json(0x40090000, 0x40000000)), fixture_image("helloworld-esp32.bin")});
+    EXPECT_EQ(outside.exit_code, 3) << outside.out << outside.err;
+    EXPECT_NE(parse_json(outside)["error"]["message"].get<std::string>().find("lies outside its own code"),
+              std::string::npos);
+    auto missing = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.path(), fixture_image("helloworld-esp32.bin")});
+    EXPECT_EQ(missing.exit_code, 4) << missing.out << missing.err;
+    EXPECT_NE(parse_json(missing)["error"]["message"].get<std::string>().find("no flasher stub for the ESP32 in"),
+              std::string::npos);
+}
+
+TEST(Serial, StubWriteFaultIsReportedNeverAsSuccess) {
+    device dev("esp32s2", with_fault(fast_flash, "status-error-on-block=2"));
+    temp_dir dir;
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json()),
+                       "--no-compress", "0x10000", file_with(dir, "d.bin", random_bytes(0x4000 * 4, 44))},
+                      30s);
+    EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["error"]["code"], "rom_error");
+    EXPECT_NE(doc["error"]["message"].get<std::string>().find("flasher stub"), std::string::npos) << doc.dump();
+    EXPECT_TRUE(doc["result"]["regions"].empty());
+}
+
+TEST(Serial, VerifyPortOnEsp8266WorksThroughTheStubAndCatchesAFlippedByte) {
+    const bytes image = firmware_like(60000);
+    bytes initial(4u << 20, 0xFF);
+    std::copy(image.begin(), image.end(), initial.begin() + 0x20000);
+    temp_dir dir;
+    const std::string stub = dir.write("stub.json", stub_json());
+    const std::string file = file_with(dir, "app.bin", image);
+    {
+        device dev("esp8266", fast_flash, &initial);
+        auto v = run_cli({"--json", "verify", "--port", dev.pty, "--stub", stub, "0x20000", file});
+        ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+        EXPECT_TRUE(parse_json(v)["result"]["regions"][0]["match"].get<bool>());
+    }
+    initial[0x20000 + 0x9876] ^= 0x01;
+    device dev("esp8266", fast_flash, &initial);
+    auto v = run_cli({"--json", "verify", "--port", dev.pty, "--stub", stub, "0x20000", file});
+    EXPECT_EQ(v.exit_code, 8) << v.out << v.err;
+    json doc = parse_json(v);
+    EXPECT_EQ(doc["error"]["code"], "flash_md5_mismatch");
+    EXPECT_EQ(doc["result"]["regions"][0]["first_difference"]["start"], 0x29000);
+}
+
+// `--stub auto` (the default) finds esptool where pip puts it, and says so when it finds nothing.
+TEST(Serial, StubAutoFindsAnEsptoolInstallOrSaysTheRomDoesTheWork) {
+    temp_dir dir;
+    const std::string home = dir.path() + "/home";
+    const std::map<std::string, std::string> env = {{"OTAFLASH_STUB", "auto"},
+                                                    {"HOME", home},
+                                                    {"VIRTUAL_ENV", dir.path() + "/none"},
+                                                    {"IDF_PATH", dir.path() + "/none"}};
+    {
+        device dev("esp32", fast_flash);
+        auto r = run_cli({"--json", "serial", "-p", dev.pty, fixture_image("helloworld-esp32.bin")}, 30s, env);
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        json doc = parse_json(r);
+        if (doc["result"]["stub"].is_null()) {  // unless this machine has esptool in /usr/lib
+            ASSERT_FALSE(doc["warnings"].empty());
+            EXPECT_NE(doc["warnings"][0].get<std::string>().find("no flasher stub for the ESP32 found"), std::string::npos);
+        }
+    }
+    const std::string installed = home + "/.local/lib/python3.11/site-packages/esptool/targets/stub_flasher/1";
+    std::filesystem::create_directories(installed);
+    dir.write("home/.local/lib/python3.11/site-packages/esptool/targets/stub_flasher/1/esp32.json", stub_json());
+    device dev("esp32", fast_flash);
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, fixture_image("helloworld-esp32.bin")}, 30s, env);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(parse_json(r)["result"]["stub"], installed + "/esp32.json");
 }

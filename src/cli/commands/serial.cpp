@@ -110,7 +110,7 @@ int run_serial(app_context& ctx, const serial_args& args) {
     if (!report.can_verify) {
         const std::string why = report.chip && !report.chip->chip->rom_md5
                                     ? "the " + std::string(report.chip->chip->display_name) +
-                                          " ROM cannot verify without a flasher stub (--stub)"
+                                          " ROM cannot verify without a flasher stub, see --stub"
                                     : "Secure Download Mode forbids reading the flash back";
         if (args.require_verify)
             return out.fail("serial",

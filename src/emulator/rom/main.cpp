@@ -71,6 +71,7 @@ public:
             break;
         case rom_event::kind::baud_changed: print_line({{"event", "baud"}, {"baud", e.value}}); break;
         case rom_event::kind::ram_exec: print_line({{"event", "ram_exec"}, {"entry", e.value}}); break;
+        case rom_event::kind::stub_started: print_line({{"event", "stub_started"}, {"entry", e.value}}); break;
         }
     }
 

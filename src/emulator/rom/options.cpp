@@ -68,10 +68,27 @@ Device:
 Timing (computed by the model, applied with timers):
   --no-wire-delay        bytes cross the wire instantly (default: 10 bit times per byte at
                          the line's baud rate, both directions)
-  --erase-rate B/S       flash erase speed, bytes per second (default 122880 = 120 KiB/s,
-                         about 33 ms per 4 KiB sector); 0 = instant
-  --write-rate B/S       flash program + read-back speed (default 204800 = 200 KiB/s); 0 = instant
-  --read-rate B/S        flash read speed for SPI_FLASH_MD5 / READ_FLASH_SLOW (default 2M); 0 = instant
+  The flash defaults are the typical figures of a Winbond W25Q32JV (datasheet AC
+  characteristics); 0 makes any of them instant:
+  --erase-rate B/S       4 KiB sector erase speed, bytes per second (default 91022: 45 ms
+                         per sector)
+  --block-erase-rate B/S 64 KiB block erase speed (default 436906: 150 ms per block)
+  --write-rate B/S       page program speed (default 640000: 0.4 ms per 256-byte page)
+  --read-rate B/S        flash read speed for SPI_FLASH_MD5 / READ_FLASH_SLOW / READ_FLASH
+                         (default 2M)
+  The ROM erases a FLASH_BEGIN range before it answers (sectors up to a 64 KiB boundary,
+  then blocks while 16 sectors remain, then sectors) and programs each block before its
+  reply; a flasher stub erases as its writes reach unerased flash and programs a block
+  while the next one arrives.
+
+Uploaded code (MEM_BEGIN / MEM_DATA / MEM_END, at most 512 KiB):
+  --ram-code MODE        stub (default): MEM_END(0, entry) with the entry inside the upload
+                         starts a flasher stub: it sends OHAI (C0 4F 48 41 49 C0) ~3 ms
+                         after the MEM_END reply and then speaks esptool's stub protocol
+                         (2 status bytes, 16 KiB blocks, deflate, raw MD5, ERASE_FLASH,
+                         ERASE_REGION, READ_FLASH, CHANGE_BAUDRATE on every chip) until a
+                         reset or FLASH_END(0); an entry outside the upload goes quiet.
+                         quiet: uploaded code never talks (until a reset)
 
 Faults (--fault, repeatable):
   no-sync                      never answers SYNC
@@ -80,7 +97,7 @@ Faults (--fault, repeatable):
   status-error-on-block=N      data block with sequence number N (0-based) always fails (0x08)
   status-error-once-on-block=N ... fails only the first time it arrives
   silent-after-block=N         answers block N, then nothing at all until a reset
-  slow-flash                   erase and write 10x slower
+  slow-flash                   erase and program 10x slower
   flip-byte=OFFSET             the flash byte at OFFSET reads back inverted after it is written
                                (the ROM's own read-back check passes; MD5 verification fails)
 
@@ -109,8 +126,9 @@ result<command_line> parse_options(int argc, const char* const* argv) {
             arg = arg.substr(0, arg.find('='));
         }
         static constexpr std::string_view with_value[] = {"--chip", "--flash-size", "--flash-file", "--load",
-                                                           "--boot", "--rfc2217", "--erase-rate", "--write-rate",
-                                                           "--read-rate", "--fault", "--seed"};
+                                                           "--boot", "--rfc2217", "--erase-rate", "--block-erase-rate",
+                                                           "--write-rate", "--read-rate", "--fault", "--seed",
+                                                           "--ram-code"};
         std::string_view v;
         if (std::find(std::begin(with_value), std::end(with_value), arg) != std::end(with_value)) {
             if (inline_value) v = *inline_value;
@@ -155,12 +173,18 @@ result<command_line> parse_options(int argc, const char* const* argv) {
             dev.rfc2217_port = static_cast<std::uint16_t>(*n);
         } else if (arg == "--no-wire-delay") {
             dev.rom.speeds.wire_delay = false;
-        } else if (arg == "--erase-rate" || arg == "--write-rate" || arg == "--read-rate") {
+        } else if (arg == "--erase-rate" || arg == "--block-erase-rate" || arg == "--write-rate" || arg == "--read-rate") {
             auto rate = parse_rate(v);
             if (!rate) return usage("bad " + std::string(arg) + " '" + std::string(v) + "'", "give bytes per second, 0 for instant");
-            (arg == "--erase-rate"   ? dev.rom.speeds.erase_bytes_per_s
-             : arg == "--write-rate" ? dev.rom.speeds.write_bytes_per_s
-                                     : dev.rom.speeds.read_bytes_per_s) = *rate;
+            auto& speeds = dev.rom.speeds;
+            (arg == "--erase-rate"         ? speeds.erase_bytes_per_s
+             : arg == "--block-erase-rate" ? speeds.block_erase_bytes_per_s
+             : arg == "--write-rate"       ? speeds.write_bytes_per_s
+                                           : speeds.read_bytes_per_s) = *rate;
+        } else if (arg == "--ram-code") {
+            if (v == "stub") dev.rom.uploaded = ram_code::stub;
+            else if (v == "quiet") dev.rom.uploaded = ram_code::quiet;
+            else return usage("bad --ram-code '" + std::string(v) + "'", "use stub or quiet");
         } else if (arg == "--fault") {
             if (auto added = add_fault(v, dev.rom.faults); !added) return added.error();
         } else if (arg == "--seed") {

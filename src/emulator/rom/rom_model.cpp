@@ -1,4 +1,4 @@
-#include "rom_model.hpp"
+#include "model_reply.hpp"
 
 #include <otaflash/crypto/digest.hpp>
 #include <otaflash/proto/rom/command.hpp>
@@ -28,8 +28,13 @@ constexpr std::uint32_t jedec_memory_type = 0x40;
 constexpr std::uint32_t esp32_rtc_cali_value = 1024u << 7;
 constexpr std::uint32_t esp32_efuse_ck8m_value = 100;
 constexpr std::chrono::seconds heartbeat_period{1};
-
-std::uint32_t word(byte_view data, std::size_t index) { return load_le32(data.data() + 4 * index); }
+// How long uploaded code takes to greet, and the stub's pause between its FLASH_END(0) reply and
+// its software reset (§2.1: "waits 10 ms").
+constexpr std::chrono::milliseconds stub_boot_delay{3};
+constexpr std::chrono::milliseconds stub_reboot_delay{10};
+// What the emulated RAM holds of uploaded code; more is refused as the ROM refuses a size that
+// does not fit its RAM.
+constexpr std::uint64_t ram_upload_limit = 512 * 1024;
 
 std::string md5_hex(byte_view data) { return to_hex(md5(data)); }
 
@@ -41,22 +46,7 @@ rom_event make_event(rom_event::kind what) {
 
 }  // namespace
 
-struct rom_model::reply {
-    enum class then : std::uint8_t { stay, change_baud, go_silent, run_app, reboot, run_ram };
-    bool send = true;
-    std::uint32_t value = 0;
-    bytes payload;
-    std::uint8_t error = 0;  // 0 = success
-    duration busy{};
-    std::size_t copies = 1;
-    then after = then::stay;
-    std::uint32_t after_value = 0;
-    std::string note;  // why it failed, or what it did, for the log
-};
-
-namespace {
-using reply_t = rom_model::reply;
-}
+using namespace model_detail;
 
 sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) noexcept {
     // Inferred from esptool's workaround (§4.2, §13): the ROM counts the sectors up to the next
@@ -122,8 +112,11 @@ duration at_rate(double bytes_count, double rate, bool slow) {
 }
 }  // namespace
 
-duration rom_model::erase_time(std::uint64_t sectors) const {
-    return at_rate(static_cast<double>(sectors) * proto::flash_sector_size, config_.speeds.erase_bytes_per_s, config_.faults.slow_flash);
+duration rom_model::erase_time(erase_units units) const {
+    const bool slow = config_.faults.slow_flash;
+    return at_rate(static_cast<double>(units.sectors) * proto::flash_sector_size, config_.speeds.erase_bytes_per_s, slow) +
+           at_rate(static_cast<double>(units.blocks) * sectors_per_block * proto::flash_sector_size,
+                   config_.speeds.block_erase_bytes_per_s, slow);
 }
 duration rom_model::write_time(std::uint64_t size) const {
     return at_rate(static_cast<double>(size), config_.speeds.write_bytes_per_s, config_.faults.slow_flash);
@@ -151,6 +144,8 @@ void rom_model::start(time_point now, boot_mode mode) {
 
 void rom_model::reset_loader_state() {
     transfer_ = {};
+    ram_.clear();
+    stub_ = {};
     spi_attached_ = false;
     noise_sent_ = false;
     baud_locked_ = false;
@@ -210,7 +205,7 @@ void rom_model::receive(byte_view data, time_point now, std::uint32_t host_baud)
         rom_baud_ = host_baud;
     const time_point begin = std::max(now, rx_clock_);
     rx_clock_ = begin + wire_time(data.size(), host_baud);
-    if (mode_ != mode::download) return;
+    if (mode_ != mode::download && mode_ != mode::stub) return;
 
     bytes garbled;
     byte_view in = data;
@@ -230,13 +225,14 @@ void rom_model::receive(byte_view data, time_point now, std::uint32_t host_baud)
         from = i + 1;
         const time_point arrived = begin + wire_time(i + 1, host_baud);
         for (const auto& frame : out.frames) {
-            if (mode_ != mode::download) break;
+            if (mode_ != mode::download && mode_ != mode::stub) break;
             handle_frame(frame, arrived);
         }
     }
 }
 
 void rom_model::handle_frame(byte_view frame, time_point arrived) {
+    if (mode_ == mode::stub && stub_.read) return stub_read_ack(frame, arrived);
     auto request = otaflash::rom::parse_request(frame);
     if (!request) {
         if (log_.enabled(log_level::debug))
@@ -244,24 +240,30 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
         return;
     }
     const auto op = static_cast<opcode>(request->opcode);
+    const bool stub = mode_ == mode::stub;
     const time_point start = std::max(arrived, busy_until_);
-    reply r = dispatch(request->opcode, request->checksum, request->data);
+    reply r = stub ? dispatch_stub(request->opcode, request->checksum, request->data)
+                   : dispatch(request->opcode, request->checksum, request->data);
     if (log_.enabled(log_level::debug)) {
-        std::string line = "<- " + proto::opcode_name(request->opcode) + " (" + hex32(request->opcode).substr(8) +
-                           ", " + std::to_string(request->data.size()) + " bytes) -> ";
+        std::string line = std::string(stub ? "stub " : "") + "<- " + proto::opcode_name(request->opcode) + " (" +
+                           hex32(request->opcode).substr(8) + ", " + std::to_string(request->data.size()) + " bytes) -> ";
         line += !r.send ? "no answer" : r.error ? "failed, error " + hex32(r.error).substr(8) : "ok";
         if (!r.note.empty()) line += ": " + r.note;
         log_.write(log_level::debug, line);
     }
     if (!r.send) return;
-    busy_until_ = start + r.busy;
+    const time_point replied = start + r.busy;
+    busy_until_ = replied + r.background;
 
-    if (chip_.esp8266() && op != opcode::sync && op != opcode::read_reg)
-        r.value = next_random();  // §1.3: the ESP8266 ROM leaves junk in the value field
+    // The stub leaves 0 in the value field (SYNC included: that is how a host tells it from the
+    // ROM); the ESP8266 ROM leaves junk there (§1.3).
+    if (stub && op != opcode::read_reg) r.value = 0;
+    else if (!stub && chip_.esp8266() && op != opcode::sync && op != opcode::read_reg) r.value = next_random();
     bytes payload = std::move(r.payload);
     payload.push_back(r.error ? 1 : 0);
     payload.push_back(r.error);
-    payload.resize(payload.size() + chip_.status_size() - 2, 0);  // ESP32 family: two reserved zeros
+    const std::size_t status_size = stub ? proto::stub_status_length : chip_.status_size();
+    payload.resize(payload.size() + status_size - 2, 0);  // ESP32-family ROM: two reserved zeros
     const bytes frame_out = otaflash::rom::slip::encode(otaflash::rom::encode_response(request->opcode, r.value, payload));
 
     if (op == opcode::sync && config_.faults.boot_noise && !noise_sent_) {
@@ -270,7 +272,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
         const bytes text = junk(20, 60, true);
         noise.insert(noise.end(), text.begin(), text.end());
         noise.push_back('\n');
-        emit(busy_until_, std::move(noise), chip_.info->rom_boot_log_baud);
+        emit(replied, std::move(noise), chip_.info->rom_boot_log_baud);
     }
     bytes wire;
     for (std::size_t i = 0; i < r.copies; ++i) {
@@ -280,7 +282,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
         }
         wire.insert(wire.end(), frame_out.begin(), frame_out.end());
     }
-    emit(busy_until_, std::move(wire), rom_baud_);
+    emit(replied, std::move(wire), rom_baud_);
 
     switch (r.after) {
     case reply::then::stay: break;
@@ -297,18 +299,31 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
         if (log_.enabled(log_level::info)) log_.write(log_level::info, "fault silent-after-block: no more answers until a reset");
         break;
     case reply::then::run_app: boot(tx_clock_, boot_mode::app, "flash_end"); break;
-    case reply::then::reboot: boot(tx_clock_, strap_, "flash_end"); break;
-    case reply::then::run_ram: {
-        mode_ = mode::ram_code;
-        auto e = make_event(rom_event::kind::ram_exec);
-        e.value = r.after_value;
-        events_.push_back(std::move(e));
-        if (log_.enabled(log_level::warn))
-            log_.write(log_level::warn, "MEM_END jumped to " + hex32(r.after_value) +
-                                            ": uploaded code is not emulated, the chip stays quiet until a reset");
-        break;
+    // The stub flushes its reply and resets itself a little later; the ROM at once.
+    case reply::then::reboot: boot(tx_clock_ + (stub ? stub_reboot_delay : duration{}), strap_, "flash_end"); break;
+    case reply::then::run_ram: run_uploaded(tx_clock_, r.after_value); break;
+    case reply::then::stream_read: stub_read_send(replied); break;
     }
-    }
+}
+
+void rom_model::run_uploaded(time_point at, std::uint32_t entry) {
+    auto e = make_event(rom_event::kind::ram_exec);
+    e.value = entry;
+    events_.push_back(std::move(e));
+    if (config_.uploaded == ram_code::stub && entry_in_upload(entry)) return start_stub(at + stub_boot_delay, entry);
+    mode_ = mode::ram_code;
+    if (log_.enabled(log_level::warn))
+        log_.write(log_level::warn, "MEM_END jumped to " + hex32(entry) +
+                                        (config_.uploaded == ram_code::stub ? ", outside everything uploaded"
+                                                                            : " (--ram-code quiet)") +
+                                        ": the chip stays quiet until a reset");
+}
+
+bool rom_model::entry_in_upload(std::uint32_t entry) const {
+    auto it = ram_.upper_bound(entry);
+    if (it == ram_.begin()) return false;
+    --it;
+    return entry - it->first < it->second.data.size();
 }
 
 rom_model::reply rom_model::dispatch(std::uint8_t code, std::uint32_t checksum, byte_view data) {
@@ -347,12 +362,6 @@ rom_model::reply rom_model::dispatch(std::uint8_t code, std::uint32_t checksum, 
 }
 
 namespace {
-reply_t fail(std::uint8_t code, std::string note) {
-    reply_t r;
-    r.error = code;
-    r.note = std::move(note);
-    return r;
-}
 reply_t wrong_size(std::size_t got, std::string_view expected) {
     return fail(proto::rom_error_invalid_message, std::to_string(got) + "-byte payload, the ROM takes " + std::string(expected));
 }
@@ -454,6 +463,19 @@ std::uint64_t rom_model::initial_flash_size() const noexcept {
     return chip_.esp8266() ? proto::rom_flash_limit : proto::rom_default_flash_size;
 }
 
+void rom_model::begin_transfer(bool compressed, std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size,
+                               std::uint32_t offset) {
+    transfer_ = {};
+    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
+    transfer_.offset = offset;
+    transfer_.erase_size = size;
+    transfer_.blocks = blocks;
+    transfer_.block_size = block_size;
+    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
+    last_offset_ = offset;
+    last_size_ = 0;
+}
+
 bool rom_model::flash_range_ok(std::uint64_t offset, std::uint64_t size) const noexcept {
     return offset + size <= rom_flash_size_;
 }
@@ -484,46 +506,36 @@ rom_model::reply rom_model::on_flash_begin(byte_view data, bool compressed) {
         erase.count = proto::block_count(std::uint64_t{offset} + erase_size, proto::flash_sector_size) - erase.first;
     }
     flash_.erase_sectors(erase.first, erase.count);
+    const erase_units units = erase_area(erase.first, erase.count);
 
-    transfer_ = {};
-    transfer_.kind = compressed ? transfer_kind::deflate : transfer_kind::plain;
-    transfer_.offset = offset;
-    transfer_.erase_size = erase_size;
-    transfer_.blocks = blocks;
-    transfer_.block_size = block_size;
-    if (compressed) transfer_.inflate = std::make_unique<zlib_inflater>();
-    last_offset_ = offset;
-    last_size_ = 0;
+    begin_transfer(compressed, erase_size, blocks, block_size, offset);
 
     reply r;
-    r.busy = erase_time(erase.count);
-    r.note = "erased " + std::to_string(erase.count) + " sectors from " + hex32(erase.first * proto::flash_sector_size);
+    r.busy = erase_time(units);
+    r.note = "erased " + std::to_string(erase.count) + " sectors from " + hex32(erase.first * proto::flash_sector_size) + " (" +
+             std::to_string(units.blocks) + " block and " + std::to_string(units.sectors) + " sector erases)";
     return r;
 }
 
-namespace {
-struct data_block {
-    std::uint32_t seq = 0;
-    byte_view block;
-};
-// A block of the transfer `begin_command` started (`begun`): the 16-byte data header and checksum
-// shared by FLASH_DATA, FLASH_DEFL_DATA and MEM_DATA (§1.4). nullopt when it passes.
-std::optional<reply_t> parse_data(bool begun, std::string_view begin_command, byte_view data, std::uint32_t checksum,
-                                  data_block& out) {
-    if (!begun) return fail(proto::rom_error_failed, "no " + std::string(begin_command) + " before this block");
+std::optional<reply_t> model_detail::parse_data(bool begun, std::string_view begin_command, byte_view data,
+                                                std::uint32_t checksum, const data_errors& codes, data_block& out) {
+    if (!begun) return fail(codes.not_begun, "no " + std::string(begin_command) + " before this block");
     constexpr std::size_t header = proto::data_header_length;
-    if (data.size() < header) return wrong_size(data.size(), "at least 16 (data header)");
+    if (data.size() < header)
+        return fail(codes.length, std::to_string(data.size()) + "-byte payload, shorter than the 16-byte data header");
     const std::uint32_t length = word(data, 0);
     if (length != data.size() - header)
-        return fail(proto::rom_error_invalid_message, "header says " + std::to_string(length) + " data bytes, " +
-                                                          std::to_string(data.size() - header) + " arrived");
+        return fail(codes.length, "header says " + std::to_string(length) + " data bytes, " +
+                                      std::to_string(data.size() - header) + " arrived");
     out.seq = word(data, 1);
     out.block = data.subspan(header);
     const std::uint8_t sum = proto::data_checksum(out.block);
-    if (checksum != sum)
-        return fail(proto::rom_error_checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
+    if (checksum != sum) return fail(codes.checksum, "checksum " + hex32(checksum) + ", data sums to " + hex32(sum));
     return std::nullopt;
 }
+
+namespace {
+constexpr data_errors rom_data_errors{proto::rom_error_failed, proto::rom_error_invalid_message, proto::rom_error_checksum};
 
 reply_t out_of_order(std::uint32_t seq, std::uint32_t expected) {
     return fail(proto::rom_error_invalid_message,
@@ -531,16 +543,21 @@ reply_t out_of_order(std::uint32_t seq, std::uint32_t expected) {
 }
 }  // namespace
 
+bool rom_model::program(std::uint32_t address, byte_view block) {
+    if (!flash_.program(address, block)) return false;
+    for (auto offset : config_.faults.flip_bytes)
+        if (offset >= address && offset - address < block.size()) flash_.invert(offset);
+    return true;
+}
+
 bool rom_model::program_block(std::uint32_t address, byte_view block, reply& r) {
     r.busy = write_time(block.size());
     // The ROM programs the block and reads it back before it answers (§2.1).
-    if (!flash_.program(address, block)) {
+    if (!program(address, block)) {
         r.error = proto::rom_error_flash_write;
         r.note = "read-back at " + hex32(address) + " differs: that flash was not erased";
         return false;
     }
-    for (auto offset : config_.faults.flip_bytes)
-        if (offset >= address && offset - address < block.size()) flash_.invert(offset);
     return true;
 }
 
@@ -555,9 +572,7 @@ void rom_model::finish_transfer(std::uint32_t size) {
     events_.push_back(std::move(e));
 }
 
-namespace {
-// The status-error-on-block faults: the refusal of block `seq`, if it is to fail.
-std::optional<reply_t> injected_failure(const fault_set& faults, std::vector<std::uint32_t>& failed_once, std::uint32_t seq) {
+bool model_detail::injected_failure(const fault_set& faults, std::vector<std::uint32_t>& failed_once, std::uint32_t seq) {
     const auto& always = faults.status_error_blocks;
     const auto& once = faults.status_error_once_blocks;
     bool hit = std::find(always.begin(), always.end(), seq) != always.end();
@@ -566,14 +581,19 @@ std::optional<reply_t> injected_failure(const fault_set& faults, std::vector<std
         failed_once.push_back(seq);
         hit = true;
     }
-    if (!hit) return std::nullopt;
+    return hit;
+}
+
+namespace {
+std::optional<reply_t> injected_refusal(const fault_set& faults, std::vector<std::uint32_t>& failed_once, std::uint32_t seq) {
+    if (!injected_failure(faults, failed_once, seq)) return std::nullopt;
     return fail(proto::rom_error_flash_write, "fault status-error-on-block=" + std::to_string(seq));
 }
 }  // namespace
 
 rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data) {
     data_block d;
-    if (auto bad = parse_data(transfer_.kind == transfer_kind::plain, "FLASH_BEGIN", data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::plain, "FLASH_BEGIN", data, checksum, rom_data_errors, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() != t.block_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_BEGIN said " +
@@ -581,7 +601,7 @@ rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data
     if (d.seq >= t.blocks)
         return fail(proto::rom_error_invalid_message, "block " + std::to_string(d.seq) + " of " + std::to_string(t.blocks));
     if (d.seq > t.next_seq) return out_of_order(d.seq, t.next_seq);
-    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
+    if (auto refused = injected_refusal(config_.faults, failed_once_, d.seq)) return std::move(*refused);
 
     const std::uint32_t address = t.offset + d.seq * t.block_size;
     reply r;
@@ -598,14 +618,14 @@ rom_model::reply rom_model::on_flash_data(std::uint32_t checksum, byte_view data
 
 rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view data) {
     data_block d;
-    if (auto bad = parse_data(transfer_.kind == transfer_kind::deflate, "FLASH_DEFL_BEGIN", data, checksum, d))
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::deflate, "FLASH_DEFL_BEGIN", data, checksum, rom_data_errors, d))
         return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block, FLASH_DEFL_BEGIN said " +
                                                 std::to_string(t.block_size));
     if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
-    if (auto refused = injected_failure(config_.faults, failed_once_, d.seq)) return std::move(*refused);
+    if (auto refused = injected_refusal(config_.faults, failed_once_, d.seq)) return std::move(*refused);
     if (t.complete) return fail(proto::rom_error_deflate_param, "data after the end of the zlib stream");
 
     bytes out;
@@ -628,9 +648,7 @@ rom_model::reply rom_model::on_deflate_data(std::uint32_t checksum, byte_view da
     return r;
 }
 
-rom_model::reply rom_model::on_flash_end(byte_view data) {
-    if (data.size() != 4) return wrong_size(data.size(), "4 (flag)");
-    const bool reboot = word(data, 0) == 0;
+void rom_model::end_transfer(bool reboot) {
     auto e = make_event(rom_event::kind::flash_end);
     e.offset = last_offset_;
     e.size = last_size_;
@@ -638,6 +656,12 @@ rom_model::reply rom_model::on_flash_end(byte_view data) {
     e.reboot = reboot;
     events_.push_back(std::move(e));
     transfer_ = {};
+}
+
+rom_model::reply rom_model::on_flash_end(byte_view data) {
+    if (data.size() != 4) return wrong_size(data.size(), "4 (flag)");
+    const bool reboot = word(data, 0) == 0;
+    end_transfer(reboot);
     reply r;
     r.after = reboot ? reply::then::reboot : reply::then::run_app;
     r.note = reboot ? "reboot" : "leaving the loader to run the application";
@@ -646,6 +670,15 @@ rom_model::reply rom_model::on_flash_end(byte_view data) {
 
 rom_model::reply rom_model::on_mem_begin(byte_view data) {
     if (data.size() != 16) return wrong_size(data.size(), "16 (size, blocks, block size, address)");
+    const std::uint32_t size = word(data, 0), address = word(data, 3);
+    std::uint64_t others = 0;  // a new upload to the same address replaces the old one
+    for (const auto& [at, segment] : ram_)
+        if (at != address) others += segment.declared;
+    if (others + size > ram_upload_limit)
+        return fail(proto::rom_error_ram_size, std::to_string(size) + " bytes of RAM code after " + std::to_string(others) +
+                                                  " elsewhere: more than the " + std::to_string(ram_upload_limit) +
+                                                  " bytes emulated");
+    ram_[address] = {size, {}};
     transfer_ = {};
     transfer_.kind = transfer_kind::ram;
     transfer_.erase_size = word(data, 0);
@@ -659,13 +692,15 @@ rom_model::reply rom_model::on_mem_begin(byte_view data) {
 
 rom_model::reply rom_model::on_mem_data(std::uint32_t checksum, byte_view data) {
     data_block d;
-    if (auto bad = parse_data(transfer_.kind == transfer_kind::ram, "MEM_BEGIN", data, checksum, d)) return std::move(*bad);
+    if (auto bad = parse_data(transfer_.kind == transfer_kind::ram, "MEM_BEGIN", data, checksum, rom_data_errors, d)) return std::move(*bad);
     auto& t = transfer_;
     if (d.block.size() > t.block_size || t.written + d.block.size() > t.erase_size)
         return fail(proto::rom_error_invalid_message, std::to_string(d.block.size()) + "-byte block overflows the MEM_BEGIN size");
     if (d.seq != t.next_seq) return out_of_order(d.seq, t.next_seq);
     ++t.next_seq;
     t.written += static_cast<std::uint32_t>(d.block.size());
+    auto& segment = ram_[t.offset].data;
+    segment.insert(segment.end(), d.block.begin(), d.block.end());
     return {};
 }
 

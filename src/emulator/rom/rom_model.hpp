@@ -5,6 +5,7 @@
 // the moment each batch has crossed the wire. Wire time, flash erase/write time and every fault
 // are computed here; nothing here sleeps, reads a clock or does I/O.
 
+#include "erase_units.hpp"
 #include "faults.hpp"
 #include "flash_memory.hpp"
 #include "rom_chip.hpp"
@@ -29,18 +30,28 @@ using duration = std::chrono::steady_clock::duration;
 
 enum class boot_mode : std::uint8_t { download, app };
 
-// Speeds of the models; a rate of 0 means "takes no time".
+// Speeds of the models; a rate of 0 means "takes no time". The flash figures are the typical AC
+// characteristics of a common SPI NOR part (Winbond W25Q32JV datasheet: tSE, tBE2, tPP); the
+// ROM's read-back after programming runs at SPI speed and is left out.
 struct timing {
-    bool wire_delay = true;                  // 10 bit times per byte at the line's baud rate
-    double erase_bytes_per_s = 120 * 1024;   // per 4 KiB sector: ~33 ms
-    double write_bytes_per_s = 200 * 1024;   // program + read-back: ~5 ms per 1 KiB block
-    double read_bytes_per_s = 2 * 1024 * 1024;  // SPI_FLASH_MD5, READ_FLASH_SLOW
+    bool wire_delay = true;                          // 10 bit times per byte at the line's baud rate
+    double erase_bytes_per_s = 4096 / 0.045;         // 4 KiB sector erase: 45 ms
+    double block_erase_bytes_per_s = 65536 / 0.150;  // 64 KiB block erase: 150 ms
+    double write_bytes_per_s = 256 / 0.0004;         // 256-byte page program: 0.4 ms
+    double read_bytes_per_s = 2 * 1024 * 1024;       // SPI_FLASH_MD5, READ_FLASH_SLOW, READ_FLASH
+};
+
+// What code uploaded with MEM_BEGIN/DATA and started with MEM_END does.
+enum class ram_code : std::uint8_t {
+    stub,   // it is a flasher stub: greets with OHAI and speaks esptool's stub protocol
+    quiet,  // it never talks (a crash, or a program that is not a stub)
 };
 
 struct rom_config {
     chip_kind chip = chip_kind::esp32;
     timing speeds;
     fault_set faults;
+    ram_code uploaded = ram_code::stub;
     std::uint32_t seed = 0x5EED;  // junk bytes are pseudo-random but repeatable
 };
 
@@ -58,7 +69,8 @@ struct rom_event {
         flash_end,      // FLASH_END / FLASH_DEFL_END arrived
         booted,         // the chip (re)started: into the download loader or the application
         baud_changed,   // CHANGE_BAUDRATE took effect
-        ram_exec,       // MEM_END jumped to uploaded code (not emulated: the chip goes quiet)
+        ram_exec,       // MEM_END jumped to uploaded code
+        stub_started,   // ... and that code is a flasher stub: it sent OHAI
     };
     kind what = kind::booted;
     std::uint32_t offset = 0;
@@ -68,7 +80,7 @@ struct rom_event {
     bool reboot = false;       // flash_end: flag 0 (reboot) rather than 1 (run the application)
     boot_mode mode = boot_mode::download;  // booted
     std::string reason;        // booted: "reset", "flash_end", "start"
-    std::uint32_t value = 0;   // baud_changed: new rate; ram_exec: entry point
+    std::uint32_t value = 0;   // baud_changed: new rate; ram_exec, stub_started: entry point
 };
 
 class rom_model {
@@ -105,9 +117,10 @@ public:
     const rom_chip& chip() const noexcept { return chip_; }
     std::uint32_t baud() const noexcept { return rom_baud_; }
     bool in_download_mode() const noexcept { return mode_ == mode::download; }
+    bool stub_running() const noexcept { return mode_ == mode::stub; }
 
 private:
-    enum class mode { download, app, ram_code, silent, in_reset };
+    enum class mode { download, stub, app, ram_code, silent, in_reset };
     enum class transfer_kind { none, plain, deflate, ram };
 
     void handle_frame(byte_view frame, time_point arrived);
@@ -129,6 +142,29 @@ private:
     reply on_read_flash_slow(byte_view data);
     reply on_security_info(byte_view data);
 
+    // The flasher stub's personality (stub_personality.cpp).
+    reply dispatch_stub(std::uint8_t opcode, std::uint32_t checksum, byte_view data);
+    reply on_stub_flash_begin(byte_view data, bool compressed);
+    reply on_stub_flash_data(std::uint32_t checksum, byte_view data, bool compressed);
+    reply on_stub_flash_end(byte_view data);
+    reply on_stub_md5(byte_view data);
+    reply on_stub_erase_flash(byte_view data);
+    reply on_stub_erase_region(byte_view data);
+    reply on_stub_read_flash(byte_view data);
+    std::optional<reply> stub_refuse_range(std::uint64_t offset, std::uint64_t size) const;
+    // Erases what a write of `length` bytes at `address` reaches that is not erased yet, as the
+    // stub does just before programming; the time it takes.
+    duration stub_erase_ahead(std::uint32_t address, std::uint32_t length);
+    // Programs what a block brought while the host sends the next one; a failure is kept for the
+    // next reply.
+    duration stub_program(std::uint32_t address, byte_view data);
+    // MEM_END(0, entry): whatever the upload at `entry` does, from `at` on.
+    void run_uploaded(time_point at, std::uint32_t entry);
+    void start_stub(time_point at, std::uint32_t entry);
+    void stub_read_ack(byte_view frame, time_point arrived);
+    void stub_read_send(time_point from);
+    bool entry_in_upload(std::uint32_t entry) const;
+
     std::uint32_t read_register(std::uint32_t address) const;
     void write_register(std::uint32_t address, std::uint32_t value);
     std::uint64_t initial_flash_size() const noexcept;
@@ -136,15 +172,21 @@ private:
     // SPI_FLASH_MD5 / READ_FLASH_SLOW: the refusal when the flash is not attached or the range is
     // beyond what the ROM knows.
     std::optional<reply> refuse_read(std::uint32_t address, std::uint32_t size) const;
-    duration erase_time(std::uint64_t sectors) const;
+    duration erase_time(erase_units units) const;
     duration write_time(std::uint64_t size) const;
     duration read_time(std::uint64_t size) const;
     duration wire_time(std::size_t size, std::uint32_t baud) const;
     void emit(time_point ready, bytes data, std::uint32_t baud);
+    // FLASH_BEGIN / FLASH_DEFL_BEGIN accepted (`size`: erase size, or the uncompressed size).
+    void begin_transfer(bool compressed, std::uint32_t size, std::uint32_t blocks, std::uint32_t block_size,
+                        std::uint32_t offset);
     void finish_transfer(std::uint32_t size);
+    // FLASH_END / FLASH_DEFL_END accepted: the flash_end event, and the transfer is over.
+    void end_transfer(bool reboot);
     void reset_loader_state();
-    // Programs `block` and reads it back (the flip-byte faults applied); false, with `r` saying
-    // why, when the read-back differs.
+    // Programs `block` (the flip-byte faults applied); false when reading it back differs.
+    bool program(std::uint32_t address, byte_view block);
+    // The ROM's version: it programs and checks the block before it answers.
     bool program_block(std::uint32_t address, byte_view block, reply& r);
     std::uint32_t next_random();
     bytes junk(std::size_t min, std::size_t max, bool printable);
@@ -177,6 +219,25 @@ private:
         std::unique_ptr<zlib_inflater> inflate;
     } transfer_;
     std::uint32_t last_offset_ = 0, last_size_ = 0;  // for the flash_end event
+
+    // What MEM_BEGIN/MEM_DATA uploaded, by segment address.
+    struct ram_segment {
+        std::uint32_t declared = 0;  // MEM_BEGIN's size
+        bytes data;                  // what MEM_DATA brought
+    };
+    std::map<std::uint32_t, ram_segment> ram_;
+
+    struct stub_state {
+        std::uint32_t erase_next = 0;   // first sector of the write range not erased yet
+        std::uint32_t erase_end = 0;    // one past the last sector of the range
+        std::uint32_t remaining = 0;    // bytes of the range still to be written
+        std::uint8_t write_error = 0;   // a failed write, told in the next data/END reply
+        struct reading {
+            std::uint32_t offset = 0, length = 0, packet = 0, in_flight = 0;
+            std::uint32_t sent = 0, acked = 0;
+        };
+        std::optional<reading> read;    // READ_FLASH streaming
+    } stub_;
 
     time_point rx_clock_{};    // when the last received byte finished crossing the wire
     time_point busy_until_{};  // the ROM's CPU (erasing, programming) is busy until then

@@ -140,6 +140,19 @@ public:
         frame_.clear();
     }
 
+    // The next frame of any kind (OHAI, READ_FLASH data), header or not; nullopt after `timeout`.
+    std::optional<bytes> next_frame(std::chrono::milliseconds timeout) {
+        const auto deadline = clock::now() + timeout;
+        while (frames_.empty()) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            pump(left);
+        }
+        bytes f = std::move(frames_.front());
+        frames_.erase(frames_.begin());
+        return f;
+    }
+
     // Bytes seen outside any frame (boot logs, junk).
     const bytes& noise() const noexcept { return noise_; }
 

@@ -43,7 +43,8 @@ bytes pattern(std::size_t n, std::uint32_t seed) {
     return out;
 }
 
-const std::vector<std::string> instant_flash = {"--erase-rate", "0", "--write-rate", "0", "--read-rate", "0"};
+const std::vector<std::string> instant_flash = {"--erase-rate", "0", "--block-erase-rate", "0", "--write-rate", "0",
+                                                "--read-rate", "0"};
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -228,14 +229,15 @@ TEST(RomDevice, AHostThatKeepsTheOldRateAfterChangeBaudrateGetsNoAnswers) {
 // The flash erase model: FLASH_BEGIN erases the whole range before it answers; slow-flash is 10x.
 TEST(RomDevice, EraseTimeAndSlowFlash) {
     for (bool slow : {false, true}) {
-        std::vector<std::string> args{"--chip", "esp32", "--no-wire-delay", "--erase-rate", "1M"};
+        // 128 KiB at 0x8000: 8 sectors, a 64 KiB block, 8 sectors, all at 1 MiB/s
+        std::vector<std::string> args{"--chip", "esp32", "--no-wire-delay", "--erase-rate", "1M", "--block-erase-rate", "1M"};
         if (slow) args.insert(args.end(), {"--fault", "slow-flash"});
         rom_device_process dev(args);
         notes_client c(dev.pty);
         ASSERT_EQ(c.sync(), 8);
         ASSERT_TRUE(c.call(0x0D, bytes(8, 0)));
         const auto start = std::chrono::steady_clock::now();
-        auto r = c.call(0x02, words({0x20000, 128, 0x400, 0}), 0, 10s);  // 128 KiB at 1 MiB/s: 125 ms
+        auto r = c.call(0x02, words({0x20000, 128, 0x400, 0x8000}), 0, 10s);  // 125 ms
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         ASSERT_TRUE(r);
         EXPECT_GE(ms, slow ? 1250.0 : 125.0);
@@ -519,6 +521,73 @@ TEST(RomDeviceRfc2217, SetBaudrateChangesTheLineRate) {
         replies = count(c.read_serial(300ms), sync_reply_wire);
     }
     EXPECT_EQ(replies, 8u);
+}
+
+// What esptool does with its flasher stub on an ESP8266 (§2.1 MEM_*, §9.3), against the
+// executable and its default (datasheet) flash timing: upload, OHAI, a baud change the ESP8266
+// ROM cannot do, a deflate write in 16 KiB blocks, the raw MD5, then FLASH_END(0) back to the ROM.
+TEST(RomDevice, AnUploadedFlasherStubGreetsWritesDeflatedDataAndRebootsIntoTheRom) {
+    temp_dir dir;
+    const std::string dump = dir.file("flash.bin");
+    rom_device_process dev({"--chip", "esp8266", "--no-wire-delay", "--flash-file", dump});
+    notes_client c(dev.pty);
+    ASSERT_EQ(c.sync(), 8);
+    const bytes code = pattern(0x2000, 11);
+    ASSERT_TRUE(c.call(0x05, words({0x2000, 2, 0x1800, 0x4010E000})));
+    for (std::uint32_t seq = 0; seq < 2; ++seq) {
+        const bytes chunk(code.begin() + seq * 0x1800, code.begin() + std::min<std::size_t>(code.size(), (seq + 1) * 0x1800));
+        auto r = c.call(0x07, notes_client::data_packet(seq, chunk), notes_client::checksum(chunk));
+        ASSERT_TRUE(r);
+        ASSERT_EQ(notes_client::status(*r).first, 0);
+    }
+    ASSERT_TRUE(c.call(0x06, words({0, 0x4010E004})));
+    const auto greeting = c.next_frame(2000ms);
+    ASSERT_TRUE(greeting);
+    EXPECT_EQ(std::string(greeting->begin(), greeting->end()), "OHAI");
+    EXPECT_EQ(dev.wait_event("stub_started")->at("entry"), 0x4010E004u);
+
+    auto r = c.call(0x0F, words({460800, 115200}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->data, (bytes{0, 0}));  // the stub's 2 status bytes
+    c.set_baud(B460800);
+    EXPECT_EQ(dev.wait_event("baud")->at("baud"), 460800);
+
+    bytes image = pattern(50000, 12);
+    image.resize(90001, 0x00);
+    uLongf zsize = compressBound(static_cast<uLong>(image.size()));
+    bytes z(zsize);
+    ASSERT_EQ(compress2(z.data(), &zsize, image.data(), static_cast<uLong>(image.size()), 9), Z_OK);
+    z.resize(zsize);
+    const auto blocks = static_cast<std::uint32_t>((z.size() + 0x3FFF) / 0x4000);
+    r = c.call(0x10, words({static_cast<std::uint32_t>(image.size()), blocks, 0x4000, 0x30000}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(notes_client::status(*r), (std::pair{0, 0}));
+    for (std::uint32_t seq = 0; seq < blocks; ++seq) {
+        const bytes block(z.begin() + seq * 0x4000, z.begin() + std::min<std::size_t>(z.size(), (seq + 1) * 0x4000));
+        r = c.call(0x11, notes_client::data_packet(seq, block), notes_client::checksum(block));
+        ASSERT_TRUE(r) << "block " << seq;
+        ASSERT_EQ(notes_client::status(*r), (std::pair{0, 0})) << "block " << seq;
+    }
+    r = c.call(0x12, words({1}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(notes_client::status(*r), (std::pair{0, 0}));
+    EXPECT_EQ(dev.wait_event("flash_written")->at("size"), image.size());
+    r = c.call(0x13, words({0x30000, static_cast<std::uint32_t>(image.size()), 0, 0}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->data.size(), 18u);
+    const auto digest = md5(image);
+    EXPECT_TRUE(std::equal(digest.begin(), digest.end(), r->data.begin()));
+
+    ASSERT_TRUE(c.call(0x02, words({0, 0, 0x4000, 0})));
+    ASSERT_TRUE(c.call(0x04, words({0})));
+    EXPECT_EQ(dev.wait_event("boot")->at("reason"), "flash_end");
+    const bytes flash = slurp(dump);
+    ASSERT_GE(flash.size(), 0x30000 + image.size());
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), flash.begin() + 0x30000));
+    // Back in the ESP8266 ROM: at 115200 only, value field non-zero on SYNC.
+    c.set_baud(B115200);
+    c.flush_input();
+    EXPECT_EQ(c.sync(), 8);
 }
 
 }  // namespace

@@ -8,31 +8,12 @@
 #include <otaflash/util/hex.hpp>
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 using namespace otaflash;
 using namespace otaflash::test;
 using emu::chip_kind;
 
 namespace {
-
-bytes pattern(std::size_t n, std::uint8_t seed) {
-    bytes out(n);
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& b : out) {
-        x = x * 1103515245u + 12345u;
-        b = static_cast<std::uint8_t>(x >> 16);
-    }
-    return out;
-}
-
-bytes zlib_compress(byte_view data) {
-    uLongf size = compressBound(static_cast<uLong>(data.size()));
-    bytes out(size);
-    EXPECT_EQ(compress2(out.data(), &size, data.data(), static_cast<uLong>(data.size()), 9), Z_OK);
-    out.resize(size);
-    return out;
-}
 
 // The erase_size esptool's workaround sends for `size` bytes at `offset` (§4.2), as the host computes it.
 std::uint32_t erase_workaround(std::uint32_t size, std::uint32_t offset) { return rom::esp8266_erase_size(offset, size); }
@@ -258,8 +239,9 @@ TEST(RomFlash, FlashEndRebootsOrRunsTheApplication) {
     }
 }
 
+// With --ram-code quiet the uploaded code never talks; rom_stub_test.cpp covers the stub.
 TEST(RomFlash, MemDownloadIsAcceptedAndMemEndJumps) {
-    rom_harness h(chip_kind::esp32);
+    rom_harness h(chip_kind::esp32, {}, instant(), bytes(1u << 20, 0xFF), emu::ram_code::quiet);
     h.send(0x08, sync_data());
     EXPECT_EQ(status_hex(h.send(0x05, words({0x2000, 2, 0x1800, 0x40080000}))), "00000000");
     EXPECT_EQ(status_hex(h.send_block(0x07, 0, pattern(0x1800, 15))), "00000000");

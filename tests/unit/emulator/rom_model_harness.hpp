@@ -7,6 +7,9 @@
 #include <otaflash/proto/rom/packet.hpp>
 #include <otaflash/proto/rom/slip.hpp>
 
+#include <gtest/gtest.h>
+#include <zlib.h>
+
 #include <chrono>
 #include <vector>
 
@@ -16,6 +19,7 @@ namespace emu = otaflash::emulator::rom;
 
 struct received {
     std::vector<rom::response> responses;
+    std::vector<bytes> frames;   // every frame, responses or not (OHAI, READ_FLASH data)
     bytes noise;                 // bytes outside frames
     std::vector<emu::transmission> raw;
     emu::time_point last_at{};   // when the last byte arrived
@@ -25,15 +29,51 @@ inline emu::timing instant() {
     emu::timing t;
     t.wire_delay = false;
     t.erase_bytes_per_s = 0;
+    t.block_erase_bytes_per_s = 0;
     t.write_bytes_per_s = 0;
     t.read_bytes_per_s = 0;
     return t;
 }
 
+// Only erasing takes time: 1 s per 4 KiB sector erase, 2 s per 64 KiB block erase, so a reply's
+// time counts the erases of each kind.
+inline emu::timing erase_counting() {
+    emu::timing t = instant();
+    t.erase_bytes_per_s = 4096;
+    t.block_erase_bytes_per_s = 32768;
+    return t;
+}
+
+// A flash range and the seconds erase_counting() gives for erasing it.
+struct erase_case {
+    std::uint32_t offset, size;
+    double seconds;
+};
+
 inline bytes sync_data() {
     bytes data{0x07, 0x07, 0x12, 0x20};
     data.insert(data.end(), 32, 0x55);
     return data;
+}
+
+// Repeatable bytes that look random (and do not compress).
+inline bytes pattern(std::size_t n, std::uint8_t seed) {
+    bytes out(n);
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& b : out) {
+        x = x * 1103515245u + 12345u;
+        b = static_cast<std::uint8_t>(x >> 16);
+    }
+    return out;
+}
+
+// A zlib stream as esptool makes it (level 9).
+inline bytes zlib_compress(byte_view data) {
+    uLongf size = compressBound(static_cast<uLong>(data.size()));
+    bytes out(size);
+    EXPECT_EQ(compress2(out.data(), &size, data.data(), static_cast<uLong>(data.size()), 9), Z_OK);
+    out.resize(size);
+    return out;
 }
 
 inline bytes words(std::initializer_list<std::uint32_t> values) {
@@ -45,8 +85,8 @@ inline bytes words(std::initializer_list<std::uint32_t> values) {
 class rom_harness {
 public:
     explicit rom_harness(emu::chip_kind chip, emu::fault_set faults = {}, emu::timing speeds = instant(),
-                         bytes flash = bytes(1u << 20, 0xFF))
-        : model_(make_config(chip, std::move(faults), speeds), std::move(flash)) {
+                         bytes flash = bytes(1u << 20, 0xFF), emu::ram_code uploaded = emu::ram_code::stub)
+        : model_(make_config(chip, std::move(faults), speeds, uploaded), std::move(flash)) {
         model_.start(now, emu::boot_mode::download);
     }
 
@@ -70,8 +110,10 @@ public:
         for (auto& t : model_.take_output()) {
             rom::slip::decoder::output out;
             decoder_.feed(t.data, out);
-            for (auto& f : out.frames)
+            for (auto& f : out.frames) {
                 if (auto resp = rom::parse_response(f)) r.responses.push_back(std::move(*resp));
+                r.frames.push_back(f);
+            }
             r.noise.insert(r.noise.end(), out.noise.begin(), out.noise.end());
             r.last_at = t.at;
             r.raw.push_back(std::move(t));
@@ -101,11 +143,12 @@ public:
     std::uint32_t line_baud = 115200;  // the host's side of the line
 
 private:
-    static emu::rom_config make_config(emu::chip_kind chip, emu::fault_set faults, emu::timing speeds) {
+    static emu::rom_config make_config(emu::chip_kind chip, emu::fault_set faults, emu::timing speeds, emu::ram_code uploaded) {
         emu::rom_config c;
         c.chip = chip;
         c.faults = std::move(faults);
         c.speeds = speeds;
+        c.uploaded = uploaded;
         return c;
     }
     emu::rom_model model_;

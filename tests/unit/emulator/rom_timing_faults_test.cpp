@@ -61,7 +61,8 @@ TEST(RomTiming, BytesQueueOnTheWireInBothDirections) {
 }
 
 // FLASH_BEGIN erases the whole range before it answers; each FLASH_DATA is programmed before its
-// answer. Defaults: 120 KiB/s erase, 200 KiB/s write; slow-flash is ten times slower.
+// answer. Defaults (W25Q32JV): 150 ms per 64 KiB block erase, 0.4 ms per 256-byte page;
+// slow-flash is ten times slower.
 TEST(RomTiming, EraseAndWriteTimeDelayTheReplies) {
     for (bool slow : {false, true}) {
         emu::fault_set faults;
@@ -73,10 +74,25 @@ TEST(RomTiming, EraseAndWriteTimeDelayTheReplies) {
         h.now += 10s;
         auto begin = h.flash_begin(0x10000, 64, 0x400, 0);
         const double factor = slow ? 10 : 1;
-        EXPECT_NEAR(ms_since(h.now, begin.last_at), 16 * 4096.0 / (120 * 1024) * 1000 * factor, 0.01);
+        EXPECT_NEAR(ms_since(h.now, begin.last_at), 150 * factor, 0.01);  // one 64 KiB block erase
         h.now += 60s;
         auto data = h.send_block(0x03, 0, block_of(0x22));
-        EXPECT_NEAR(ms_since(h.now, data.last_at), 1024.0 / (200 * 1024) * 1000 * factor, 0.01);
+        EXPECT_NEAR(ms_since(h.now, data.last_at), 4 * 0.4 * factor, 0.01);  // four pages
+    }
+}
+
+// The ROM's SPIEraseArea: 4 KiB sectors up to a 64 KiB boundary, 64 KiB blocks while at least 16
+// sectors remain, sectors for the rest (erase_counting: 1 s per sector, 2 s per block).
+TEST(RomTiming, RomEraseUsesBlocksBetweenBoundariesAndSectorsAtTheEnds) {
+    const emu::timing t = erase_counting();
+    for (const auto& c : {erase_case{0x8000, 0x20000, 8 + 2 + 8},  // 8 sectors, a block, 8 sectors
+                          erase_case{0x10000, 0x10000, 2},         // exactly one block
+                          erase_case{0x10000, 0x1F000, 2 + 15},    // a block; 15 sectors cannot make one
+                          erase_case{0x1000, 0x3000, 3}}) {        // small: sectors only
+        rom_harness h(chip_kind::esp32, {}, t);
+        h.connect();
+        auto begin = h.flash_begin(c.size, c.size / 0x400, 0x400, c.offset);
+        EXPECT_NEAR(ms_since(h.now, begin.last_at), c.seconds * 1000, 0.01) << std::hex << c.offset << "+" << c.size;
     }
 }
 

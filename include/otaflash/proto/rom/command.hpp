@@ -31,6 +31,11 @@ enum class opcode : std::uint8_t {
     get_security_info = 0x14,
 };
 
+// Opcodes only esptool's flasher stub knows (§2).
+inline constexpr std::uint8_t stub_erase_flash = 0xD0;
+inline constexpr std::uint8_t stub_erase_region = 0xD1;
+inline constexpr std::uint8_t stub_read_flash = 0xD2;
+
 // "FLASH_DATA", or "0x2a" for an opcode we do not know.
 std::string opcode_name(std::uint8_t op);
 

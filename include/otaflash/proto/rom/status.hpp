@@ -48,7 +48,18 @@ inline constexpr std::uint8_t rom_error_read_length = 0x0A;
 inline constexpr std::uint8_t rom_error_deflate = 0x0B;
 inline constexpr std::uint8_t rom_error_deflate_checksum = 0x0C;
 inline constexpr std::uint8_t rom_error_deflate_param = 0x0D;
-// esptool's flasher stub: the data block's checksum did not match (0x07 from a ROM).
-inline constexpr std::uint8_t stub_error_checksum = 0xC1;
+inline constexpr std::uint8_t rom_error_ram_size = 0x0E;
+
+// esptool's legacy flasher stub's error codes (§1.3), 2 status bytes on every chip.
+inline constexpr std::uint8_t stub_error_bad_data_length = 0xC0;
+inline constexpr std::uint8_t stub_error_checksum = 0xC1;  // 0x07 from a ROM
+inline constexpr std::uint8_t stub_error_bad_block_size = 0xC2;
+inline constexpr std::uint8_t stub_error_invalid_command = 0xC3;
+inline constexpr std::uint8_t stub_error_spi_failed = 0xC4;
+inline constexpr std::uint8_t stub_error_not_in_flash_mode = 0xC6;
+inline constexpr std::uint8_t stub_error_inflate = 0xC7;
+inline constexpr std::uint8_t stub_error_not_enough_data = 0xC8;
+inline constexpr std::uint8_t stub_error_too_much_data = 0xC9;
+inline constexpr std::uint8_t stub_error_not_implemented = 0xFF;
 
 }  // namespace otaflash::rom
