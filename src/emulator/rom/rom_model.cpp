@@ -242,6 +242,7 @@ void rom_model::handle_frame(byte_view frame, time_point arrived) {
     const auto op = static_cast<opcode>(request->opcode);
     const bool stub = mode_ == mode::stub;
     const time_point start = std::max(arrived, busy_until_);
+    request_time_ = start;
     reply r = stub ? dispatch_stub(request->opcode, request->checksum, request->data)
                    : dispatch(request->opcode, request->checksum, request->data);
     if (log_.enabled(log_level::debug)) {

@@ -152,11 +152,11 @@ private:
     reply on_stub_erase_region(byte_view data);
     reply on_stub_read_flash(byte_view data);
     std::optional<reply> stub_refuse_range(std::uint64_t offset, std::uint64_t size) const;
-    // Erases what a write of `length` bytes at `address` reaches that is not erased yet, as the
-    // stub does just before programming; the time it takes.
-    duration stub_erase_ahead(std::uint32_t address, std::uint32_t length);
-    // Programs what a block brought while the host sends the next one; a failure is kept for the
-    // next reply.
+    // The background erases the stub started before `now`, then those a write of `length` bytes
+    // at `address` still waits for: when the flash is ready to program it.
+    time_point stub_erase_for(time_point now, std::uint32_t address, std::uint32_t length);
+    // Programs what a block brought while the host sends the next one (how long after the
+    // command started the flash is done); a failure is kept for the next reply.
     duration stub_program(std::uint32_t address, byte_view data);
     // MEM_END(0, entry): whatever the upload at `entry` does, from `at` on.
     void run_uploaded(time_point at, std::uint32_t entry);
@@ -228,7 +228,8 @@ private:
     std::map<std::uint32_t, ram_segment> ram_;
 
     struct stub_state {
-        std::uint32_t erase_next = 0;   // first sector of the write range not erased yet
+        std::uint32_t erase_next = 0;   // first sector of the write range not erased (nor being erased) yet
+        time_point flash_free{};        // when the flash chip finishes the erase or program it was given
         std::uint32_t erase_end = 0;    // one past the last sector of the range
         std::uint32_t remaining = 0;    // bytes of the range still to be written
         std::uint8_t write_error = 0;   // a failed write, told in the next data/END reply
@@ -241,6 +242,7 @@ private:
 
     time_point rx_clock_{};    // when the last received byte finished crossing the wire
     time_point busy_until_{};  // the ROM's CPU (erasing, programming) is busy until then
+    time_point request_time_{};  // when the command being handled started (its handler's "now")
     time_point tx_clock_{};    // when the transmit line is free
     std::optional<time_point> next_heartbeat_;
     std::uint32_t heartbeats_ = 0;

@@ -1,7 +1,7 @@
 // The emulated chip once a flasher stub runs in its RAM (rom-bootloader.md §2, §9.3): esptool's
 // stub protocol with 2 status bytes on every chip, 16 KiB blocks acknowledged on receipt and
-// programmed while the next one arrives, erase as the writes go, deflate, raw MD5, baud changes
-// on ESP8266 too, chip and region erase, and the READ_FLASH stream. The uploaded code itself is
+// programmed while the next one arrives, erases run ahead of the writes in the background,
+// deflate, raw MD5, baud changes on ESP8266 too, chip and region erase, and the READ_FLASH stream. The uploaded code itself is
 // never run: a MEM_END into uploaded bytes is taken to start a stub.
 
 #include "model_reply.hpp"
@@ -110,34 +110,42 @@ rom_model::reply rom_model::on_stub_flash_begin(byte_view data, bool compressed)
     stub_.write_error = 0;
     stub_.erase_next = offset / proto::flash_sector_size;
     stub_.erase_end = proto::block_count(std::uint64_t{offset} + size, proto::flash_sector_size);
+    stub_.flash_free = request_time_;  // the first erase starts now, without waiting (esp-flasher-stub)
     stub_.remaining = size;
 
     reply r;
-    r.note = std::to_string(size) + " bytes at " + hex32(offset) + ", erased as they are written";
+    r.note = std::to_string(size) + " bytes at " + hex32(offset) + ", erased ahead of the writes";
     return r;
 }
 
-duration rom_model::stub_erase_ahead(std::uint32_t address, std::uint32_t length) {
-    if (length == 0) return {};
-    const auto last = static_cast<std::uint32_t>((std::uint64_t{address} + length - 1) / proto::flash_sector_size);
-    erase_units done;
-    while (stub_.erase_next <= last && stub_.erase_next < stub_.erase_end) {
+// The stub starts an erase and goes back to receiving while the flash chip works: whenever the
+// flash is idle it starts the next unit of the range, ahead of the data (esp-flasher-stub's
+// asynchronous erase). Erases begun before `now` ran in the background; a block whose sectors are
+// not erased yet waits for them, then is programmed. Returns when the flash is done with the block.
+time_point rom_model::stub_erase_for(time_point now, std::uint32_t address, std::uint32_t length) {
+    auto start_unit = [&](time_point at) {
         const erase_units unit = next_erase_unit(stub_.erase_next, stub_.erase_end - stub_.erase_next);
         flash_.erase_sectors(stub_.erase_next, unit.sectors_covered());
         stub_.erase_next += unit.sectors_covered();
-        done += unit;
-    }
-    return erase_time(done);
+        return at + erase_time(unit);
+    };
+    while (stub_.erase_next < stub_.erase_end && stub_.flash_free < now) stub_.flash_free = start_unit(stub_.flash_free);
+    time_point at = std::max(now, stub_.flash_free);
+    if (length == 0) return at;
+    const auto last = static_cast<std::uint32_t>((std::uint64_t{address} + length - 1) / proto::flash_sector_size);
+    while (stub_.erase_next <= last && stub_.erase_next < stub_.erase_end) at = start_unit(at);
+    return at;
 }
 
 duration rom_model::stub_program(std::uint32_t address, byte_view data) {
-    const duration took = stub_erase_ahead(address, static_cast<std::uint32_t>(data.size())) + write_time(data.size());
+    const time_point ready = stub_erase_for(request_time_, address, static_cast<std::uint32_t>(data.size()));
+    stub_.flash_free = ready + write_time(data.size());
     if (!program(address, data)) {
         stub_.write_error = proto::stub_error_spi_failed;
         if (log_.enabled(log_level::warn))
             log_.write(log_level::warn, "stub: writing " + hex32(address) + " failed (flash not erased); the next reply says so");
     }
-    return took;
+    return stub_.flash_free - request_time_;
 }
 
 rom_model::reply rom_model::on_stub_flash_data(std::uint32_t checksum, byte_view data, bool compressed) {

@@ -4,6 +4,8 @@
 #include <otaflash/util/hex.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <vector>
 
 namespace otaflash::rom {
 
@@ -70,19 +72,41 @@ std::optional<bool> encrypted_word(const chip_info& chip, const write_mode& mode
 }
 
 // FLASH_BEGIN / FLASH_DEFL_BEGIN: the ROM erases the whole range before it answers (a stub only
-// takes note and erases while it writes).
-result<void> begin_region(loader& rom, const command& begin, const region_plan& plan, progress_sink& progress,
-                          write_stats& stats) {
+// takes note and erases while it writes). `block_sizes` in order of preference: a stub that
+// refuses one with "bad block size" gets the next. Returns the block size taken.
+result<std::uint32_t> begin_region(loader& rom, const std::function<command(std::uint32_t)>& begin,
+                                   const std::vector<std::uint32_t>& block_sizes, const region_plan& plan,
+                                   progress_sink& progress, write_stats& stats) {
     port& p = rom.line();
     const bool stub = rom.stub_running();
+    const std::string what = (stub ? "start writing " : "erase ") + flash_range(plan.offset, plan.data.size());
+    const duration timeout = stub ? rom.limits().command : rom.limits().erase(plan.data.size());
     progress.phase_begin(phase::erase, flash_range(plan.offset, plan.data.size()));
     const time_point started = p.now();
-    auto begun = rom.execute(begin, stub ? rom.limits().command : rom.limits().erase(plan.data.size()),
-                             (stub ? "start writing " : "erase ") + flash_range(plan.offset, plan.data.size()));
-    stats.erase_time = p.now() - started;
-    progress.phase_end(phase::erase, begun ? phase_outcome::ok : phase_outcome::failed);
-    if (!begun) return std::move(begun).error();
-    return {};
+    for (std::size_t i = 0;; ++i) {
+        const bool last = i + 1 == block_sizes.size();
+        auto begun = rom.transact(begin(block_sizes[i]), timeout, what);
+        if (begun && begun->st.failed && begun->st.error == stub_error_bad_block_size && !last) {
+            rom.log().write(log_level::debug, "the stub refused " + std::to_string(block_sizes[i]) + "-byte blocks");
+            continue;
+        }
+        stats.erase_time = p.now() - started;
+        const bool ok = begun && !begun->st.failed;
+        progress.phase_end(phase::erase, ok ? phase_outcome::ok : phase_outcome::failed);
+        if (!begun) return std::move(begun).error();
+        if (!ok) return rom.refusal(what, begun->st);
+        return block_sizes[i];
+    }
+}
+
+// esptool sends a stub 16 KiB blocks and pads the last one: up to 16 KiB of 0xFF on the wire. A
+// block size that cuts the region into equal blocks (whole words) pads at most a few bytes; newer
+// stubs take any size up to 16 KiB, older legacy stubs refuse it (then 16 KiB as esptool).
+std::vector<std::uint32_t> plain_block_sizes(std::uint32_t size) {
+    const std::uint32_t blocks = block_count(size, stub_block_size);
+    const std::uint32_t even = (block_count(size, blocks) + 3) / 4 * 4;
+    if (even >= stub_block_size) return {stub_block_size};
+    return {even, stub_block_size};
 }
 
 // A stub answers a block before programming it, so the reply to block N waits for block N-1's
@@ -105,15 +129,17 @@ result<void> await_programming(loader& rom, const write_mode& mode, bool compres
 result<write_stats> write_plain(loader& rom, const chip_info& chip, const region_plan& plan, progress_sink& progress) {
     write_stats stats;
     port& p = rom.line();
-    const write_mode mode = mode_of(rom);
+    write_mode mode = mode_of(rom);
     const auto size = static_cast<std::uint32_t>(plan.data.size());
-    stats.blocks = block_count(size, mode.block);
     const std::uint32_t erase_size =
         chip.id == chip::esp8266 && !mode.stub ? esp8266_erase_size(plan.offset, size) : size;
-    auto begun = begin_region(
-        rom, flash_begin(erase_size, stats.blocks, mode.block, plan.offset, encrypted_word(chip, mode)), plan,
-        progress, stats);
-    if (!begun) return std::move(begun).error();
+    const auto taken = begin_region(
+        rom,
+        [&](std::uint32_t b) { return flash_begin(erase_size, block_count(size, b), b, plan.offset, encrypted_word(chip, mode)); },
+        mode.stub ? plain_block_sizes(size) : std::vector<std::uint32_t>{mode.block}, plan, progress, stats);
+    if (!taken) return std::move(taken).error();
+    mode.block = *taken;
+    stats.blocks = block_count(size, mode.block);
 
     progress.phase_begin(phase::upload, flash_range(plan.offset, size));
     const time_point started = p.now();
@@ -156,8 +182,8 @@ result<write_stats> write_deflated(loader& rom, const chip_info& chip, const reg
     // A ROM wants the size rounded up to whole blocks, a stub the exact byte count (§2.1).
     const std::uint32_t announced = mode.stub ? size : defl_begin_size(size);
     auto begun = begin_region(
-        rom, flash_defl_begin(announced, stats.blocks, mode.block, plan.offset, encrypted_word(chip, mode)), plan,
-        progress, stats);
+        rom, [&](std::uint32_t b) { return flash_defl_begin(announced, stats.blocks, b, plan.offset, encrypted_word(chip, mode)); },
+        {mode.block}, plan, progress, stats);
     if (!begun) return std::move(begun).error();
 
     progress.phase_begin(phase::upload, flash_range(plan.offset, size) + ", compressed to " +

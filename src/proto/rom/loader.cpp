@@ -150,8 +150,14 @@ result<reply> loader::transact(const command& cmd, duration timeout, std::string
 result<reply> loader::execute(const command& cmd, duration timeout, std::string_view what) {
     auto r = transact(cmd, timeout, what);
     if (!r || !r->st.failed) return r;
-    return make_failure(errc::rom_error, "the ROM failed to " + std::string(what) + ": " + describe_rom_error(r->st.error),
-                        std::string(rom_error_hint(r->st.error)));
+    return refusal(what, r->st);
+}
+
+failure loader::refusal(std::string_view what, const status& st) const {
+    return make_failure(errc::rom_error,
+                        std::string(stub_running_ ? "the flasher stub" : "the ROM") + " failed to " + std::string(what) +
+                            ": " + describe_rom_error(st.error),
+                        std::string(rom_error_hint(st.error)));
 }
 
 result<std::optional<std::uint32_t>> try_read_register(loader& rom, std::uint32_t address) {

@@ -55,6 +55,7 @@ public:
     // Uploaded code whose entry lies inside it greets and behaves as esptool's flasher stub.
     bool runs_stubs = true;
     bool stub_running = false;
+    bool stub_any_block_size = false;  // a newer stub: blocks up to 16 KiB (the legacy one insists on 16 KiB)
     std::vector<std::pair<std::uint32_t, bytes>> ram;  // MEM_BEGIN address, MEM_DATA bytes
     std::optional<std::uint32_t> stub_write_error_block;  // stub: programming this block fails (told in the next reply)
 
@@ -80,7 +81,8 @@ public:
             case rom::opcode::flash_begin:
             case rom::opcode::flash_defl_begin:
                 if (d.size() != 16) return {fail(req->opcode, 0xC0)};  // the legacy stub takes four words
-                if (word(2) != rom::stub_block_size) return {fail(req->opcode, 0xC2)};
+                if (stub_any_block_size ? word(2) > rom::stub_block_size : word(2) != rom::stub_block_size)
+                    return {fail(req->opcode, 0xC2)};
                 break;
             case rom::opcode::flash_end:
             case rom::opcode::flash_defl_end:

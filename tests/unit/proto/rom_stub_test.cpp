@@ -105,6 +105,31 @@ TEST(RomStub, Esp32SwitchesInTheRomUploadsThenWritesSixteenKiBBlocks) {
     EXPECT_EQ(out.report.after, "hard reset (RTS)");
 }
 
+// 40000 bytes are three blocks; 16 KiB ones would pad the last with 9152 bytes of 0xFF on the wire.
+TEST(RomStub, PlainBlocksCutTheRegionEvenlyWhereTheStubTakesIt) {
+    const bytes image = random_bytes(40000, 31);
+    fake_rom newer(chip::esp32);
+    newer.stub_any_block_size = true;
+    fake_port p(&newer);
+    flash_request req = stub_request(image, 0x10000);
+    req.compress = false;
+    auto out = flash_regions(p, otaflash::null_log(), req, null_progress());
+    ASSERT_FALSE(out.error) << out.error->message;
+    EXPECT_EQ(out.report.regions.at(0).stats.blocks, 3u);
+    EXPECT_EQ(out.report.regions[0].stats.sent, 3u * 13336u);  // ceil(40000 / 3) up to whole words
+    EXPECT_EQ(count_op(newer, opcode::flash_begin), 1u);
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), newer.flash.begin() + 0x10000));
+    EXPECT_TRUE(out.report.regions[0].verified);
+
+    fake_rom legacy(chip::esp32);  // refuses 13336 with "bad block size": 16 KiB as esptool sends
+    fake_port q(&legacy);
+    auto again = flash_regions(q, otaflash::null_log(), req, null_progress());
+    ASSERT_FALSE(again.error) << again.error->message;
+    EXPECT_EQ(again.report.regions.at(0).stats.sent, 3u * 0x4000u);
+    EXPECT_EQ(count_op(legacy, opcode::flash_begin), 2u);
+    EXPECT_TRUE(again.report.regions[0].verified);
+}
+
 TEST(RomStub, Esp8266GetsDeflateMd5AndTheFastRateThroughTheStub) {
     fake_rom dev(chip::esp8266);
     fake_port p(&dev);

@@ -66,6 +66,9 @@ public:
 
     result<void> send(const command& cmd);
 
+    // errc::rom_error for a failed status: what could not be done and the loader's reason.
+    failure refusal(std::string_view what, const status& st) const;
+
     // The next well-formed reply from the line (any opcode), or nullopt when `deadline` passes.
     result<std::optional<response>> next_reply(time_point deadline);
     // The next SLIP frame as it is, reply or not (a stub's greeting has no header).
