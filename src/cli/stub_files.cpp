@@ -170,7 +170,7 @@ stub_provider(const std::string& option) {
             }
         }
         notes.push_back("no flasher stub for the " + std::string(chip.display_name) +
-                        " found (install esptool or give --stub): writing through the ROM, which is slower");
+                        " found (install esptool or give --stub): the ROM does the work, which is slower");
         return std::optional<rom::flasher_stub>{};
     };
 }

@@ -10,7 +10,7 @@ result<std::optional<flasher_stub>> stub_for_session(const session_request& requ
                                                      session_report& report) {
     if (!request.stub_for) return std::optional<flasher_stub>{};
     if (chip.security && chip.security->secure_download_mode()) {
-        report.warnings.push_back("Secure Download Mode forbids a flasher stub: writing through the ROM");
+        report.warnings.push_back("Secure Download Mode forbids a flasher stub: the ROM does the work");
         return std::optional<flasher_stub>{};
     }
     return request.stub_for(*chip.chip, report.warnings);

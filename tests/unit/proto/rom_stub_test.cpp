@@ -263,3 +263,19 @@ TEST(RomStub, FailureInjectedAtEveryStepNeverSucceeds) {
         }
     }
 }
+
+TEST(RomStub, SecureDownloadModeKeepsTheRomAndSaysWhy) {
+    fake_rom dev(chip::esp32s3);
+    dev.refuse_read_reg = true;  // Secure Download Mode
+    fake_port p(&dev);
+    const bytes image = random_bytes(3000, 32);
+    auto out = flash_regions(p, otaflash::null_log(), stub_request(image, 0x10000), null_progress());
+    ASSERT_FALSE(out.error) << out.error->message;
+    EXPECT_TRUE(out.report.stub.empty());
+    EXPECT_EQ(count_op(dev, opcode::mem_begin), 0u);
+    EXPECT_NE(std::find(out.report.warnings.begin(), out.report.warnings.end(),
+                        "Secure Download Mode forbids a flasher stub: the ROM does the work"),
+              out.report.warnings.end());
+    EXPECT_FALSE(out.report.can_verify);
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), dev.flash.begin() + 0x10000));
+}
