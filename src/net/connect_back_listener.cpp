@@ -32,6 +32,8 @@ failure bind_failure(const std::string& address, std::uint16_t port, const boost
                         "check --host-ip and --host-port");
 }
 
+constexpr auto accept_retry_pause = std::chrono::milliseconds(100);
+
 // Reset, not FIN: the peer learns at once that nobody will serve it.
 void reset_and_close(tcp::socket& socket) {
     boost::system::error_code ignored;
@@ -51,24 +53,28 @@ void connect_back_listener::impl::accept_next() {
     acceptor.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
         if (ec) {
-            log.write(log_level::warn, "accepting a connection failed: " + ec.message());
+            log.write(log_level::warn, "accepting a connection failed: " + ec.message() + "; trying again shortly");
+            pause.expires_after(accept_retry_pause);
+            pause.async_wait([this](const boost::system::error_code& wait_ec) {
+                if (!wait_ec && acceptor.is_open()) accept_next();
+            });
+            return;
+        }
+        boost::system::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        const auto from = unmapped(peer.address());
+        auto it = peer_ec ? expected.end() : expected.find(from);
+        if (it == expected.end()) {
+            log.write(log_level::warn, "refused a connection from " +
+                                           (peer_ec ? std::string{"an unknown peer"} : endpoint_text(from.to_string(), peer.port())) +
+                                           ": not a device being updated");
+            reset_and_close(socket);
         } else {
-            boost::system::error_code peer_ec;
-            const auto peer = socket.remote_endpoint(peer_ec);
-            const auto from = unmapped(peer.address());
-            auto it = peer_ec ? expected.end() : expected.find(from);
-            if (it == expected.end()) {
-                log.write(log_level::warn, "refused a connection from " +
-                                               (peer_ec ? std::string{"an unknown peer"} : endpoint_text(from.to_string(), peer.port())) +
-                                               ": not a device being updated");
-                reset_and_close(socket);
-            } else {
-                auto deliver = std::move(it->second);
-                expected.erase(it);
-                if (log.enabled(log_level::debug))
-                    log.write(log_level::debug, "the device connected from " + endpoint_text(from.to_string(), peer.port()));
-                deliver(std::move(socket));
-            }
+            auto deliver = std::move(it->second);
+            expected.erase(it);
+            if (log.enabled(log_level::debug))
+                log.write(log_level::debug, "the device connected from " + endpoint_text(from.to_string(), peer.port()));
+            deliver(std::move(socket));
         }
         accept_next();
     });
@@ -107,6 +113,7 @@ const std::string& connect_back_listener::address() const noexcept { return impl
 void connect_back_listener::close() {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->pause.cancel();
     impl_->expected.clear();
 }
 

@@ -32,9 +32,12 @@ boost::asio::ip::address unmapped(const boost::asio::ip::address& a);
 struct connect_back_listener::impl {
     using handler = std::function<void(boost::asio::ip::tcp::socket)>;
 
-    impl(boost::asio::io_context& io, log_sink& log) : acceptor(io), log(log) {}
+    impl(boost::asio::io_context& io, log_sink& log) : acceptor(io), pause(io), log(log) {}
 
     boost::asio::ip::tcp::acceptor acceptor;
+    // After a failed accept (out of file descriptors, say) the next try waits a moment: the
+    // pending connection stays queued, and trying again at once would spin the loop.
+    boost::asio::steady_timer pause;
     log_sink& log;
     std::string address;
     std::uint16_t port = 0;
