@@ -35,10 +35,18 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     report.chip = *chip;
     const chip_info& c = *chip->chip;
 
-    auto stub = stub_for_session(request, *chip, report);
+    // A stub an earlier run left behind (interrupted, or --after no-reset-like states) answers SYNC
+    // with 0: talk to it as it is rather than upload another through it.
+    if (link->sync_value == 0) {
+        rom.set_stub_running();
+        report.stub = "already running";
+        report.warnings.push_back("a flasher stub left by an earlier run answered: using it");
+    }
+    auto stub = rom.stub_running() ? result<std::optional<flasher_stub>>(std::optional<flasher_stub>{})
+                                   : stub_for_session(request, *chip, report);
     if (!stub) return std::move(stub).error();
     // Where the ROM can switch, switch first: the stub then loads at the fast rate and keeps it.
-    if (!*stub || c.rom_change_baud) {
+    if (!*stub || c.rom_change_baud || rom.stub_running()) {
         auto baud = change_baud(rom, *chip, request.baud);
         if (!baud) return std::move(baud).error();
         report.baud = *baud;

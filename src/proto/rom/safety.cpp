@@ -121,11 +121,15 @@ flash_size_choice choose_flash_size(const chip_info& chip, const std::vector<reg
         out.size = h.size;
         out.source = "the image header of " + h.region->label;
     }
-    if (detected)
+    if (detected) {
+        const region_input* warned = nullptr;  // a merged image has a header per part: one warning per file
         for (const auto& h : headers)
-            if (h.size > *detected)
+            if (h.size > *detected && h.region != warned) {
+                warned = h.region;
                 out.warnings.push_back(h.region->label + " is built for " + size_text(h.size) + " of flash, but the chip has " +
                                        size_text(*detected) + ": it may not boot");
+            }
+    }
     return out;
 }
 

@@ -120,7 +120,7 @@ public:
         }
         case rom::opcode::sync: {
             std::vector<bytes> out;
-            for (int i = 0; i < sync_replies; ++i) out.push_back(reply(req->opcode, 0x20120707, {}));
+            for (int i = 0; i < sync_replies; ++i) out.push_back(reply(req->opcode, stub_running ? 0 : 0x20120707, {}));
             return out;
         }
         case rom::opcode::read_reg: {

@@ -153,6 +153,14 @@ TEST(RomSafety, FlashSizeOptionThenChipThenImageHeader) {
     EXPECT_EQ(option.source, "--flash-size");
 }
 
+// esp8266_deepsleep.bin holds a bootloader and an application, each with a header saying 16 MiB.
+TEST(RomSafety, AMergedImageIsWarnedAboutOnce) {
+    std::vector<region_input> regions = {{0x0, test::read_fixture_image("esp8266_deepsleep.bin"), "deepsleep.bin"}};
+    auto choice = choose_flash_size(info(chip::esp8266), regions, std::nullopt, 4u << 20);
+    ASSERT_EQ(choice.warnings.size(), 1u);
+    EXPECT_EQ(choice.warnings[0], "deepsleep.bin is built for 16 MiB of flash, but the chip has 4 MiB: it may not boot");
+}
+
 TEST(RomSafety, JedecCapacityCodes) {
     EXPECT_EQ(flash_size_from_jedec(0x1640EF), 4u << 20);  // Winbond W25Q32
     EXPECT_EQ(flash_size_from_jedec(0x1840C8), 16u << 20);

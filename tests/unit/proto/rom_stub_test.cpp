@@ -279,3 +279,18 @@ TEST(RomStub, SecureDownloadModeKeepsTheRomAndSaysWhy) {
     EXPECT_FALSE(out.report.can_verify);
     EXPECT_TRUE(std::equal(image.begin(), image.end(), dev.flash.begin() + 0x10000));
 }
+
+TEST(RomStub, AStubLeftRunningIsUsedNotUploadedAgain) {
+    fake_rom dev(chip::esp32);
+    dev.stub_running = true;  // an earlier run was interrupted after starting it
+    fake_port p(&dev);
+    const bytes image = random_bytes(30000, 33);
+    auto out = flash_regions(p, otaflash::null_log(), stub_request(image, 0x8000), null_progress());
+    ASSERT_FALSE(out.error) << out.error->message;
+    EXPECT_EQ(out.report.stub, "already running");
+    EXPECT_EQ(count_op(dev, opcode::mem_begin), 0u);
+    EXPECT_EQ(out.report.baud->rate, 921600u);
+    EXPECT_EQ(load_le32(dev.requests.at(first_op(dev, opcode::change_baudrate)).data.data() + 4), 115200u);
+    EXPECT_TRUE(out.report.regions.at(0).verified);
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), dev.flash.begin() + 0x8000));
+}
