@@ -153,12 +153,12 @@ TEST(RomSafety, FlashSizeOptionThenChipThenImageHeader) {
     EXPECT_EQ(option.source, "--flash-size");
 }
 
-// esp8266_deepsleep.bin holds a bootloader and an application, each with a header saying 16 MiB.
+// esp8266_deepsleep.bin holds a bootloader and an application, each with a header saying 4 MiB.
 TEST(RomSafety, AMergedImageIsWarnedAboutOnce) {
     std::vector<region_input> regions = {{0x0, test::read_fixture_image("esp8266_deepsleep.bin"), "deepsleep.bin"}};
-    auto choice = choose_flash_size(info(chip::esp8266), regions, std::nullopt, 4u << 20);
+    auto choice = choose_flash_size(info(chip::esp8266), regions, std::nullopt, 1u << 20);
     ASSERT_EQ(choice.warnings.size(), 1u);
-    EXPECT_EQ(choice.warnings[0], "deepsleep.bin is built for 16 MiB of flash, but the chip has 4 MiB: it may not boot");
+    EXPECT_EQ(choice.warnings[0], "deepsleep.bin is built for 4 MiB of flash, but the chip has 1 MiB: it may not boot");
 }
 
 TEST(RomSafety, JedecCapacityCodes) {
