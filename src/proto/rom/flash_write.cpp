@@ -55,7 +55,7 @@ result<void> send_block(loader& rom, const command& cmd, duration timeout, const
 }
 
 // How this loader takes data: the ROM 1 KiB at a time, erasing the whole range up front and
-// programming each block before it answers; a stub 16 KiB at a time, erasing as it goes and
+// programming each block before it answers; a stub up to 16 KiB at a time, erasing ahead and
 // answering before it programs.
 struct write_mode {
     bool stub = false;
