@@ -42,6 +42,11 @@ double cpu_seconds() {
 }  // namespace
 
 TEST(ConnectBackListener, OutOfDescriptorsWaitsWithoutSpinningThenDelivers) {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizer runtime opens pipes of its own to probe memory; with no descriptor free it
+    // reports false errors. The plain build (CI) runs this test.
+    GTEST_SKIP() << "needs a process without sanitizer runtime (OTAFLASH_SANITIZE=OFF)";
+#endif
     net::event_loop loop;
     counting_log log;
     auto listener = net::connect_back_listener::open(loop, "127.0.0.1", 0, log);
