@@ -41,13 +41,11 @@ result<void> send_block(loader& rom, const command& cmd, duration timeout, const
         if (!r) return std::move(r).error();
         if (!r->st.failed) return {};
         const bool line_error = r->st.error == rom_error_checksum || r->st.error == stub_error_checksum;
-        if (attempt == block_attempts || r->st.error == rom_error_invalid_message || (stub && !line_error))
-            return make_failure(errc::rom_error,
-                                std::string(stub ? "the flasher stub" : "the ROM") + " failed to " + what +
-                                    (stub && !line_error ? " or to program the block before it" : "") + ": " +
-                                    describe_rom_error(r->st.error) +
-                                    (attempt > 1 ? " (" + std::to_string(attempt) + " attempts)" : std::string{}),
-                                std::string(rom_error_hint(r->st.error)));
+        if (attempt == block_attempts || r->st.error == rom_error_invalid_message || (stub && !line_error)) {
+            failure f = rom.refusal(stub && !line_error ? what + " or to program the block before it" : what, r->st);
+            if (attempt > 1) f.message += " (" + std::to_string(attempt) + " attempts)";
+            return f;
+        }
         ++stats.retries;
         rom.log().write(log_level::warn, "the " + std::string(stub ? "flasher stub" : "ROM") + " refused to " + what +
                                              " (" + describe_rom_error(r->st.error) + "): sending it again");

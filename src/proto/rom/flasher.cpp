@@ -5,15 +5,33 @@
 namespace otaflash::rom {
 namespace {
 
-// The stub to run, if any: Secure Download Mode forbids loading code into RAM (§2.1).
-result<std::optional<flasher_stub>> stub_for_session(const session_request& request, const chip_identity& chip,
-                                                     session_report& report) {
-    if (!request.stub_for) return std::optional<flasher_stub>{};
+// The stub to upload, if any: none when one is already running, and none in Secure Download Mode,
+// which forbids loading code into RAM (§2.1).
+result<std::optional<flasher_stub>> stub_for_session(const loader& rom, const session_request& request,
+                                                     const chip_identity& chip, session_report& report) {
+    if (!request.stub_for || rom.stub_running()) return std::optional<flasher_stub>{};
     if (chip.security && chip.security->secure_download_mode()) {
         report.warnings.push_back("Secure Download Mode forbids a flasher stub: the ROM does the work");
         return std::optional<flasher_stub>{};
     }
     return request.stub_for(*chip.chip, report.warnings);
+}
+
+result<void> switch_baud(loader& rom, const session_request& request, session_report& report) {
+    auto baud = change_baud(rom, *report.chip, request.baud);
+    if (!baud) return std::move(baud).error();
+    report.baud = *baud;
+    if (!baud->note.empty()) report.warnings.push_back(baud->note);
+    return {};
+}
+
+result<void> start_stub(loader& rom, const flasher_stub& stub, session_report& report, progress_sink& progress) {
+    progress.phase_begin(phase::stub, stub.source);
+    auto started = run_stub(rom, stub);
+    progress.phase_end(phase::stub, started ? phase_outcome::ok : phase_outcome::failed);
+    if (!started) return started;
+    report.stub = stub.source;
+    return {};
 }
 
 // Connect, identify, switch baud, attach the flash and learn its size: the same for writing and
@@ -35,35 +53,26 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     report.chip = *chip;
     const chip_info& c = *chip->chip;
 
-    // A stub an earlier run left behind (interrupted, or --after no-reset-like states) answers SYNC
+    // A stub an interrupted earlier run left behind answers SYNC
     // with 0: talk to it as it is rather than upload another through it.
     if (link->sync_value == 0) {
         rom.set_stub_running();
         report.stub = "already running";
         report.warnings.push_back("a flasher stub left by an earlier run answered: using it");
     }
-    auto stub = rom.stub_running() ? result<std::optional<flasher_stub>>(std::optional<flasher_stub>{})
-                                   : stub_for_session(request, *chip, report);
+    auto stub = stub_for_session(rom, request, *chip, report);
     if (!stub) return std::move(stub).error();
     // Where the ROM can switch, switch first: the stub then loads at the fast rate and keeps it.
-    if (!*stub || c.rom_change_baud || rom.stub_running()) {
-        auto baud = change_baud(rom, *chip, request.baud);
-        if (!baud) return std::move(baud).error();
-        report.baud = *baud;
-    }
-    if (*stub) {
-        progress.phase_begin(phase::stub, (*stub)->source);
-        auto started = run_stub(rom, **stub);
-        progress.phase_end(phase::stub, started ? phase_outcome::ok : phase_outcome::failed);
-        if (!started) return started;
-        report.stub = (*stub)->source;
-        if (!report.baud || report.baud->rate != request.baud) {
-            auto baud = change_baud(rom, *chip, request.baud);
-            if (!baud) return std::move(baud).error();
-            report.baud = *baud;
+    // The ESP8266 ROM cannot: the stub loads at 115200 and switches itself.
+    if (*stub && !c.rom_change_baud) {
+        if (auto started = start_stub(rom, **stub, report, progress); !started) return started;
+        if (auto switched = switch_baud(rom, request, report); !switched) return switched;
+    } else {
+        if (auto switched = switch_baud(rom, request, report); !switched) return switched;
+        if (*stub) {
+            if (auto started = start_stub(rom, **stub, report, progress); !started) return started;
         }
     }
-    if (!report.baud->note.empty()) report.warnings.push_back(report.baud->note);
 
     auto attached = attach_flash(rom, c);
     if (!attached) return attached;
@@ -197,8 +206,8 @@ verify_outcome verify_regions(port& line, log_sink& log, const verify_request& r
             return make_failure(errc::verify_unsupported,
                                 "the " + std::string(c.display_name) +
                                     " ROM cannot verify flash without a flasher stub: nothing was compared",
-                                "its ROM has no MD5 or flash-read command: give esptool's flasher stub with --stub "
-                                "(see otaflash serial --help), or check the firmware's own behaviour instead");
+                                "its ROM has no MD5 or flash-read command: give esptool's flasher stub with --stub, "
+                                "or check the firmware's own behaviour instead");
         return make_failure(errc::verify_unsupported,
                             "the chip is in Secure Download Mode, which forbids reading the flash: nothing was compared",
                             "verification is not possible on this chip in this mode");

@@ -6,12 +6,6 @@
 
 namespace otaflash::rom {
 
-std::uint64_t flasher_stub::size() const noexcept {
-    std::uint64_t n = 0;
-    for (const auto& s : segments) n += s.data.size();
-    return n;
-}
-
 std::optional<std::string> stub_problem(const flasher_stub& stub) {
     if (stub.segments.empty()) return std::string("it holds no code");
     bool entry_inside = false;

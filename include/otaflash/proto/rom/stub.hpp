@@ -23,8 +23,6 @@ struct flasher_stub {
     std::string source;  // where it came from, for messages and reports
     std::uint32_t entry = 0;
     std::vector<stub_segment> segments;  // text, then data; none empty
-
-    std::uint64_t size() const noexcept;
 };
 
 // The stub's greeting, the payload of one SLIP frame with no header.
