@@ -2,13 +2,15 @@
 // Which erase commands an SPI NOR flash receives for a run of 4 KiB sectors: a 64 KiB block erase
 // where a block boundary starts at least 16 sectors that are still to be erased, a sector erase
 // everywhere else. The ROM's SPIEraseArea splits a FLASH_BEGIN range this way up front; the
-// flasher stub makes the same choice sector by sector as its writes reach unerased flash.
+// flasher stub makes the same choice unit by unit as it erases ahead of its writes.
+
+#include <otaflash/proto/rom/command.hpp>
 
 #include <cstdint>
 
 namespace otaflash::emulator::rom {
 
-inline constexpr std::uint32_t sectors_per_block = 16;  // 64 KiB / 4 KiB
+using otaflash::rom::sectors_per_block;
 
 struct erase_units {
     std::uint32_t sectors = 0;  // 4 KiB sector erases

@@ -73,7 +73,7 @@ command spi_attach(std::uint32_t pin_config) { return words(opcode::spi_attach, 
 command stub_spi_attach(std::uint32_t pin_config) { return words(opcode::spi_attach, {pin_config}); }
 
 command spi_set_params(std::uint32_t total_size) {
-    return words(opcode::spi_set_params, {0, total_size, 0x10000, flash_sector_size, 0x100, 0xFFFF});
+    return words(opcode::spi_set_params, {0, total_size, flash_block_size, flash_sector_size, 0x100, 0xFFFF});
 }
 
 command change_baudrate(std::uint32_t rom_baud, std::uint32_t old_baud) {
@@ -131,7 +131,6 @@ std::uint32_t block_count(std::uint64_t size, std::uint32_t block_size) noexcept
 }
 
 std::uint32_t esp8266_erase_size(std::uint32_t offset, std::uint32_t size) noexcept {
-    constexpr std::uint32_t sectors_per_block = 16;
     const std::uint32_t sectors = block_count(size, flash_sector_size);
     const std::uint32_t start = offset / flash_sector_size;
     const std::uint32_t head = std::min(sectors_per_block - start % sectors_per_block, sectors);
