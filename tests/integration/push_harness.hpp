@@ -3,6 +3,7 @@
 // loopback, with short timeouts so every case ends in seconds.
 
 #include "fixtures.hpp"
+#include "json_events.hpp"
 #include "subprocess.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,15 +53,7 @@ public:
 
     // The next event named `name` (other events are skipped), or nullopt when none comes in time.
     std::optional<nlohmann::json> next_event(const std::string& name, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            auto line = proc_->read_line(left);
-            if (!line) return std::nullopt;
-            auto event = nlohmann::json::parse(*line, nullptr, false);
-            if (!event.is_discarded() && event.value("event", "") == name) return event;
-        }
+        return next_json_event(*proc_, name, timeout);
     }
 
     std::string target() const {
@@ -184,17 +177,7 @@ public:
 
     // The next event named `name`, or nullopt when none came in time; others are kept for events().
     std::optional<nlohmann::json> next(const std::string& name, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            auto line = proc_->read_line(left);
-            if (!line) return std::nullopt;
-            auto event = nlohmann::json::parse(*line, nullptr, false);
-            if (event.is_discarded()) continue;
-            seen_.push_back(event);
-            if (event.value("event", "") == name) return event;
-        }
+        return next_json_event(*proc_, name, timeout, &seen_);
     }
 
     // Every event so far plus those arriving within `quiet` of each other (the fleet settles).

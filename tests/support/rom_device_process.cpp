@@ -1,5 +1,7 @@
 #include "rom_device_process.hpp"
 
+#include "json_events.hpp"
+
 #include <stdexcept>
 
 namespace otaflash::test {
@@ -26,14 +28,7 @@ std::optional<nlohmann::json> rom_device_process::next_event(std::chrono::millis
 }
 
 std::optional<nlohmann::json> rom_device_process::wait_event(const std::string& name, std::chrono::milliseconds timeout) {
-    using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + timeout;
-    while (clock::now() < deadline) {
-        auto e = next_event(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-        if (!e) return std::nullopt;  // the deadline passed, or the emulator ended
-        if (e->at("event") == name) return e;
-    }
-    return std::nullopt;
+    return next_json_event(proc_, name, timeout);
 }
 
 }  // namespace otaflash::test
