@@ -699,9 +699,11 @@ TEST(Serial, StubAutoFindsAnEsptoolInstallOrSaysTheRomDoesTheWork) {
         auto r = run_cli({"--json", "serial", "-p", dev.pty, fixture_image("helloworld-esp32.bin")}, 30s, env);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
         json doc = parse_json(r);
-        if (doc["result"]["stub"].is_null()) {  // unless this machine has esptool in /usr/lib
+        if (doc["result"]["stub"].is_null()) {
             ASSERT_FALSE(doc["warnings"].empty());
             EXPECT_NE(doc["warnings"][0].get<std::string>().find("no flasher stub for the ESP32 found"), std::string::npos);
+        } else {  // this machine's own esptool under /usr/lib: found there, never under the empty HOME
+            EXPECT_EQ(doc["result"]["stub"].get<std::string>().rfind("/usr/", 0), 0u) << doc.dump();
         }
     }
     const std::string installed = home + "/.local/lib/python3.11/site-packages/esptool/targets/stub_flasher/1";
