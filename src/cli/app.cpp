@@ -73,6 +73,15 @@ void add_global_options(CLI::App& app, global_options& g) {
         ->group(output);
 }
 
+// CLI11 lets an option that may repeat (a vector) take every argument after it, so
+// `push --interface ADDR FILE TARGET` read FILE and TARGET as interfaces. One value per occurrence,
+// for every option of every command, present and future: repeat the option to give more.
+void one_value_per_occurrence(CLI::App& app) {
+    for (auto* opt : app.get_options())
+        if (!opt->get_positional()) opt->allow_extra_args(false);
+    for (auto* sub : app.get_subcommands({})) one_value_per_occurrence(*sub);
+}
+
 int usage_failure(app_context& ctx, const std::string& message, const std::string& hint) {
     ctx.start_output();
     return ctx.report().fail("", make_failure(errc::usage_error, message, hint));
@@ -93,10 +102,7 @@ const command_fn* app_context::find(CLI::App* sub) const {
     return it == commands_.end() ? nullptr : &it->second;
 }
 
-int run(int argc, char** argv) {
-    app_context ctx{read_terminal_facts()};
-    CLI::App app{"otaflash: get firmware onto ESP8266/ESP32-family devices, over the air or over serial",
-                 "otaflash"};
+void define_commands(CLI::App& app, app_context& ctx) {
     app.set_version_flag("-V,--version", std::string{"otaflash "} + otaflash::version + " (" +
                                              otaflash::git_describe + ")");
     app.require_subcommand(1);
@@ -110,6 +116,14 @@ int run(int argc, char** argv) {
     register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
+    one_value_per_occurrence(app);
+}
+
+int run(int argc, char** argv) {
+    app_context ctx{read_terminal_facts()};
+    CLI::App app{"otaflash: get firmware onto ESP8266/ESP32-family devices, over the air or over serial",
+                 "otaflash"};
+    define_commands(app, ctx);
 
     try {
         auto args = split_empty_values(argc, argv);

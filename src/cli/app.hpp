@@ -55,6 +55,9 @@ private:
     std::map<CLI::App*, command_fn> commands_;
 };
 
+// Global options and every subcommand, registered on `app` (which run() then parses).
+void define_commands(CLI::App& app, app_context& ctx);
+
 int run(int argc, char** argv);
 
 }  // namespace otaflash::cli
