@@ -9,6 +9,7 @@
 #include <otaflash/io/random.hpp>
 #include <otaflash/net/address.hpp>
 #include <otaflash/net/connect_back_listener.hpp>
+#include <otaflash/net/connect_back_pool.hpp>
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/net/push_session.hpp>
 #include <otaflash/util/endpoint_text.hpp>
@@ -19,7 +20,6 @@
 #include <csignal>
 #include <deque>
 #include <map>
-#include <random>
 #include <set>
 
 namespace otaflash::cli {
@@ -52,18 +52,6 @@ json error_json(const failure& f) {
             {"condition", condition_name(condition_of(f.code))},
             {"message", f.message},
             {"hint", f.hint}};
-}
-
-// espota.py picks its port at random in 10000..60000; a few tries get past ports in use.
-result<std::unique_ptr<net::connect_back_listener>> open_in_espota_range(net::event_loop& loop, const std::string& bind,
-                                                                         log_sink& log) {
-    std::random_device seed;
-    std::mt19937 pick{seed()};
-    std::uniform_int_distribution<int> port{10000, 60000};
-    for (int attempt = 0;; ++attempt) {
-        auto listener = net::connect_back_listener::open(loop, bind, static_cast<std::uint16_t>(port(pick)), log);
-        if (listener || listener.error().code != errc::port_busy || attempt == 20) return listener;
-    }
 }
 
 failure interrupted(int signal_number, const espota::session_report& report) {
@@ -114,7 +102,10 @@ public:
 private:
     struct device_run {
         push_device dev;
-        std::string address;   // numeric, of the device
+        std::vector<std::string> addresses;  // numeric, of the device: every one its name resolved to
+        std::size_t address_index = 0;       // the one tried now
+        bool next_address = false;           // this start tries another address within the same attempt
+        std::string address;   // addresses[address_index]
         std::string local;     // ours, that the device dials
         std::string bind;      // where its listener listens
         net::connect_back_listener* listener = nullptr;
@@ -134,6 +125,7 @@ private:
 
     bool fleet() const { return devices_.size() > 1 || (!devices_.empty() && !devices_.front().dev.label.empty()); }
     long long now_ms() const { return ms_between(started_, steady::now()); }
+    std::size_t index_of(const device_run& d) const { return static_cast<std::size_t>(&d - devices_.data()); }
 
     // Resolution, addresses and listeners, before anything is sent.
     void prepare() {
@@ -151,15 +143,9 @@ private:
             } else if (auto found = resolve_addresses(d.dev.target, settings_.mdns, *d.log); !found) {
                 end(d, device_status::failed, found.error());
             } else {
-                d.address = found->front();
-                any_v6 = any_v6 || net::is_ipv6(d.address);
-                if (settings_.host_ip.empty() || net::is_wildcard(settings_.host_ip)) {
-                    auto route = net::local_address_towards(d.address);
-                    if (route) d.local = *route;
-                    else end(d, device_status::failed, route.error());
-                } else {
-                    d.local = settings_.host_ip;
-                }
+                d.addresses = std::move(*found);
+                d.address = d.addresses.front();
+                any_v6 = any_v6 || std::any_of(d.addresses.begin(), d.addresses.end(), net::is_ipv6);
             }
             addresses.push_back({d.dev.label.empty() ? d.dev.target_text : d.dev.label, d.done ? "" : d.address,
                                  d.dev.ports});
@@ -170,34 +156,75 @@ private:
         }
         // One wildcard for every family when asked: "::" is dual-stack, and one port cannot be
         // bound twice.
-        const std::string wildcard = any_v6 ? "::" : "0.0.0.0";
+        wildcard_ = any_v6 ? "::" : "0.0.0.0";
         for (auto& d : devices_) {
             if (d.done) continue;
-            d.bind = settings_.host_ip.empty() ? d.local : net::is_wildcard(settings_.host_ip) ? wildcard : settings_.host_ip;
-            auto& listener = listeners_[d.bind];
-            if (!listener) {
-                auto opened = settings_.host_port ? net::connect_back_listener::open(loop_, d.bind, *settings_.host_port, base)
-                              : settings_.espota_port_range ? open_in_espota_range(loop_, d.bind, base)
-                                                            : net::connect_back_listener::open(loop_, d.bind, 0, base);
-                if (!opened) {
-                    out_.refused = opened.error();
-                    return;
-                }
-                listener = std::move(*opened);
+            if (auto placed = place(d); !placed) {
+                end(d, device_status::failed, placed.error());
+                continue;
             }
-            d.listener = listener.get();
-            queue_.push_back(static_cast<std::size_t>(&d - devices_.data()));
+            // The first listener of each local address now: an unusable address or port refuses
+            // the run before anything is sent.
+            if (auto opened = pool_.open_first(d.bind); !opened) {
+                out_.refused = opened.error();
+                return;
+            }
+            queue_.push_back(index_of(d));
+        }
+        warn_about_shared_addresses(base);
+    }
+
+    // The local address that reaches the device's current address, and where its listener listens.
+    result<void> place(device_run& d) {
+        d.address = d.addresses[d.address_index];
+        if (settings_.host_ip.empty() || net::is_wildcard(settings_.host_ip)) {
+            auto route = net::local_address_towards(d.address);
+            if (!route) return std::move(route).error();
+            d.local = *route;
+        } else {
+            d.local = settings_.host_ip;
+        }
+        d.bind = settings_.host_ip.empty() ? d.local : net::is_wildcard(settings_.host_ip) ? wildcard_ : settings_.host_ip;
+        return {};
+    }
+
+    // Devices at one address need a listener each; a --host-port range smaller than their number
+    // makes them take turns, which the user should hear about before waiting for it.
+    void warn_about_shared_addresses(log_sink& log) {
+        const unsigned limit = pool_.per_address_limit();
+        if (limit == 0 || policy_.jobs <= limit) return;
+        std::map<std::string, unsigned> sharing;
+        for (std::size_t i : queue_) ++sharing[devices_[i].address];
+        const auto& range = *settings_.host_ports.fixed;
+        const std::string ports = std::to_string(range.first) + (range.size() > 1 ? "-" + std::to_string(range.last) : "");
+        for (const auto& [address, count] : sharing) {
+            if (count <= limit) continue;
+            log.write(log_level::warn,
+                      std::to_string(count) + " devices share the address " + address + " and --host-port " + ports +
+                          " has " + std::to_string(limit) + (limit == 1 ? " port" : " ports") + " for them: they run " +
+                          std::to_string(limit) + " at a time (a session's listener tells devices apart by address; "
+                          "a wider range runs more at once)");
         }
     }
 
     void pump() {
-        while (!stopping_ && running_ < policy_.jobs) {
-            auto next = std::find_if(queue_.begin(), queue_.end(),
-                                     [&](std::size_t i) { return !busy_.contains(devices_[i].address); });
-            if (next == queue_.end()) return;
-            const std::size_t i = *next;
-            queue_.erase(next);
-            start(devices_[i]);
+        bool progressed = true;
+        while (progressed && !stopping_ && running_ < policy_.jobs) {
+            progressed = false;
+            for (std::size_t k = 0; k < queue_.size(); ++k) {
+                device_run& d = devices_[queue_[k]];
+                auto listener = pool_.acquire(d.bind, d.address);
+                if (listener && !*listener) continue;  // every listener it may use serves its address now
+                queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(k));
+                if (!listener) {
+                    attempt_ended(d, nullptr, listener.error());
+                } else {
+                    d.listener = *listener;
+                    start(d);
+                }
+                progressed = true;
+                break;
+            }
         }
     }
 
@@ -206,16 +233,21 @@ private:
             d.started = true;
             d.outcome.start_ms = now_ms();
         }
-        ++d.outcome.attempts;
+        if (!d.next_address) ++d.outcome.attempts;
+        d.next_address = false;
         d.outcome.summary.clear();
+        auto fail = [&](failure why) {
+            pool_.release(d.listener, d.address);
+            attempt_ended(d, nullptr, std::move(why));
+        };
         auto entropy = random_bytes(32);
-        if (!entropy) return attempt_ended(d, nullptr, entropy.error());
+        if (!entropy) return fail(entropy.error());
 
         espota::session_config config;
         config.cmd = settings_.cmd;
         config.image_size = settings_.image.size();
         config.image_md5 = md5_hex_;
-        config.host_port_pinned = settings_.host_port.has_value();
+        config.host_port_pinned = settings_.host_ports.fixed.has_value();
         config.device_ports = d.dev.ports;
         config.times = settings_.times;
         config.window = settings_.window;
@@ -233,27 +265,50 @@ private:
         };
         auto session = net::push_session::create(loop_, *d.listener, {d.address, d.local}, std::move(config),
                                                  settings_.image, *d.progress, *d.log, std::move(ask));
-        if (!session) return attempt_ended(d, nullptr, session.error());
+        if (!session) return fail(session.error());
         d.current = session->get();
         d.sessions.push_back(std::move(*session));
-        busy_.insert(d.address);
         ++running_;
         d.current->start([this, &d] {
             net::push_session* finished = d.current;
             d.current = nullptr;
             --running_;
-            busy_.erase(d.address);
+            pool_.release(d.listener, d.address);
             attempt_ended(d, &finished->report(), std::nullopt);
             pump();
             finish_when_idle();
         });
     }
 
+    // Whether the device may still answer at another address of its name: this one gave no sign
+    // of it (nothing answered the invitation, or the address could not even be tried).
+    bool try_next_address(const device_run& d, const espota::session_report* report, const failure& error) const {
+        if (stopping_ || d.address_index + 1 >= d.addresses.size()) return false;
+        if (!report) return true;
+        return condition_of(error.code) == condition::unreachable && !report->device_port;
+    }
+
     // One attempt is over: the device is done, or it goes again after the retry delay.
     void attempt_ended(device_run& d, const espota::session_report* report, std::optional<failure> local_error) {
         if (report) describe(d, *report);
-        const std::optional<failure> error = report ? report->error : local_error;
+        std::optional<failure> error = report ? report->error : local_error;
         if (!error) return end(d, device_status::updated, std::nullopt);
+        if (try_next_address(d, report, *error)) {
+            d.log->write(log_level::info, "no answer at " + bracketed(d.address) + " (" + std::string{code_name(error->code)} +
+                                              "); trying " + d.dev.target.host + " at " +
+                                              bracketed(d.addresses[d.address_index + 1]));
+            ++d.address_index;
+            d.next_address = true;
+            if (auto placed = place(d); !placed) return attempt_ended(d, nullptr, placed.error());
+            queue_.push_front(index_of(d));
+            return;
+        }
+        if (d.addresses.size() > 1 && (!report || !report->device_port)) {
+            std::string tried;
+            for (const auto& a : d.addresses) tried += (tried.empty() ? "" : ", ") + a;
+            error->message = "no address of " + d.dev.target.host + " answered (tried " + tried + "); at the last: " +
+                             error->message;
+        }
         d.last_error = error;
         if (error->code == errc::cancelled_fail_fast || condition_of(error->code) == condition::interrupted)
             return end(d, device_status::cancelled, error);
@@ -264,7 +319,13 @@ private:
                                               "; trying again in " + std::to_string(policy_.retry_delay.count()) + " ms");
             d.retry_timer = loop_.call_after(policy_.retry_delay, [this, &d] {
                 d.retry_timer.reset();
-                queue_.push_back(static_cast<std::size_t>(&d - devices_.data()));
+                d.address_index = 0;  // a new attempt goes through the addresses from the first
+                if (auto placed = place(d); !placed) {
+                    ++d.outcome.attempts;  // it counts, though it never starts
+                    attempt_ended(d, nullptr, placed.error());
+                } else {
+                    queue_.push_back(index_of(d));
+                }
                 pump();
                 finish_when_idle();
             });
@@ -300,6 +361,7 @@ private:
         const bool unconfirmed = r.error && condition_of(r.error->code) == condition::unconfirmed;
 
         j["address"] = d.address;
+        j["addresses"] = d.addresses;
         j["port"] = r.device_port ? json(*r.device_port) : json(nullptr);
         j["ports_tried"] = d.dev.ports;
         j["local_address"] = d.local;
@@ -315,7 +377,10 @@ private:
                        {"result", r.device_result.empty() ? json(nullptr) : json(r.device_result)}};
         j["result"] = !r.error ? "confirmed" : unconfirmed ? "unconfirmed" : "failed";
 
-        const std::string where = r.device_port ? endpoint_text(d.address, *r.device_port) : bracketed(d.address);
+        std::string where = r.device_port ? endpoint_text(d.address, *r.device_port) : bracketed(d.address);
+        if (d.addresses.size() > 1)
+            where += " (address " + std::to_string(d.address_index + 1) + " of " + std::to_string(d.addresses.size()) +
+                     " of " + d.dev.target.host + ")";
         if (!r.error) {
             d.outcome.summary = where + ": confirmed by the device (OK): " +
                                 std::to_string(r.bytes_sent) + " bytes, upload " +
@@ -396,7 +461,7 @@ private:
             if (d.retry_timer) return;
         closed_ = true;
         loop_.stop_signals();
-        for (auto& [bind, listener] : listeners_) listener->close();
+        pool_.close();
     }
 
     app_context& ctx_;
@@ -406,10 +471,10 @@ private:
     const std::string md5_hex_;
     const steady::time_point started_ = steady::now();
     net::event_loop loop_;
-    std::map<std::string, std::unique_ptr<net::connect_back_listener>> listeners_;
+    std::string wildcard_;  // what --host-ip 0.0.0.0 or :: binds: "::" when any device has an IPv6 address
+    net::connect_back_pool pool_{loop_, settings_.host_ports, cli_log()};
     std::vector<device_run> devices_;
     std::deque<std::size_t> queue_;
-    std::set<std::string> busy_;
     unsigned running_ = 0;
     bool stopping_ = false;
     bool closed_ = false;
@@ -449,7 +514,7 @@ result<void> check_addresses(const std::vector<device_address>& devices) {
                                 "'" + a.label + "' and '" + b.label + "' are both " + endpoint_text(a.address, *shared) +
                                     ": one device listed twice",
                                 "list each device once (a name and its address count as one); devices that share an "
-                                "address need distinct ports, and then take turns");
+                                "address need distinct ports");
         }
     }
     return {};

@@ -1,12 +1,14 @@
 #pragma once
 // Pushes, from resolved plans to outcomes: one device (`otaflash push FILE TARGET`, `otaflash
 // espota`) or a fleet. Resolves every target first (name.local through mDNS), refuses two targets
-// that are one device, opens one connect-back listener per local address (one --host-port for
-// all), then runs the sessions on one event loop, at most `jobs` at a time, retrying what a retry
-// can help; SIGINT/SIGTERM reset every open connection and end the run.
+// that are one device, opens a connect-back listener per local address (more where devices share
+// an address: connect_back_pool), then runs the sessions on one event loop, at most `jobs` at a
+// time, each through the addresses of its name until one answers, retrying what a retry can help;
+// SIGINT/SIGTERM reset every open connection and end the run.
 
 #include "cli/secrets.hpp"
 
+#include <otaflash/net/connect_back_pool.hpp>
 #include <otaflash/net/mdns.hpp>
 #include <otaflash/net/target.hpp>
 #include <otaflash/proto/espota/session.hpp>
@@ -30,8 +32,7 @@ inline const std::vector<std::uint16_t> default_device_ports{3232, 8266, 2040};
 // What every device of a run shares.
 struct push_settings {
     std::string host_ip;                      // empty: the source address of the route to each device
-    std::optional<std::uint16_t> host_port;   // empty: a random port
-    bool espota_port_range = false;           // random port in 10000..60000, as espota.py picks it
+    net::host_port_choice host_ports;         // default: the kernel picks each listener's port
     std::string image_path;
     bytes image;                              // one copy: every session sends from it
     nlohmann::json image_facts = nlohmann::json::object();  // preflight facts for the JSON document
@@ -87,9 +88,9 @@ struct run_outcome {
 // result went unconfirmed. Never after authentication, a refusal, bad input or a local problem.
 bool worth_retrying(errc code) noexcept;
 
-// Devices at one address cannot run at once (the listener tells connections apart by their
-// source address), so the run takes them one after another. Two targets at one address whose
-// ports may meet are one device twice: refused with errc::target_invalid, naming both.
+// Devices at one address run at once, each session on a listener of its own (a listener tells
+// connections apart by their source address); two targets at one address whose ports may meet
+// are one device twice: refused with errc::target_invalid, naming both.
 struct device_address {
     std::string label;
     std::string address;                      // numeric; empty when it did not resolve

@@ -23,6 +23,17 @@ result<std::uint16_t> parse_port(std::string_view text, std::string_view what) {
     return static_cast<std::uint16_t>(value);
 }
 
+result<port_range> parse_port_range(std::string_view text, std::string_view what) {
+    const auto dash = text.find('-');
+    auto first = parse_port(text.substr(0, dash), what);
+    auto last = dash == std::string_view::npos ? first : parse_port(text.substr(dash + 1), what);
+    if (!first || !last || *last < *first)
+        return make_failure(errc::usage_error,
+                            std::string{what} + " '" + std::string{text} + "' is not a port or a range of ports",
+                            "give a port (40000) or FIRST-LAST (40000-40063), numbers from 1 to 65535");
+    return port_range{*first, *last};
+}
+
 result<target> parse_target(std::string_view text) {
     if (text.empty()) return bad_target(text, "it is empty");
     target t;

@@ -17,11 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <netinet/in.h>
 #include <poll.h>
+#include <random>
 #include <set>
 #include <sys/socket.h>
 #include <thread>
@@ -393,4 +396,84 @@ TEST(MdnsResponder, AnswersAOneShotQuerierByUnicast) {
     EXPECT_FALSE(reply->answers[0].cache_flush);
     EXPECT_LE(reply->answers[0].ttl, 10u);
     EXPECT_EQ(mdns::address_text(reply->answers[0]), "127.0.0.26");
+}
+
+// A name that resolves to several addresses (a device on two networks, stale records) is tried at
+// each in turn until one answers, and the result says which did.
+class SeveralAddresses : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::random_device rd;
+        prefix_ = "127." + std::to_string(100 + rd() % 150) + "." + std::to_string(rd() % 256) + ".";
+        device_ = std::make_unique<ota_device_process>(std::vector<std::string>{
+            "--bind", live(), "--port", "0", "--time-scale", "0.25", "--out", dir_.file("got.bin")});
+    }
+
+    std::string address(int last) const { return prefix_ + std::to_string(last); }
+    std::string live() const { return address(3); }
+
+    // multi.local advertised with `addresses` (octets after the prefix), on the device's port.
+    std::unique_ptr<responders> advertise(const std::vector<int>& addresses) {
+        mdns::advertisement ad = device("multi", 0, device_->port(), "d1_mini", false);
+        ad.ipv4.clear();
+        for (int last : addresses) {
+            in_addr a{};
+            ::inet_pton(AF_INET, address(last).c_str(), &a);
+            std::array<std::uint8_t, 4> octets{};
+            std::memcpy(octets.data(), &a, octets.size());
+            ad.ipv4.push_back(octets);
+        }
+        return std::make_unique<responders>(std::vector<mdns::advertisement>{ad}, mdns_port_);
+    }
+
+    process_result push(bool json) {
+        std::vector<std::string> args{bin_path("otaflash"), "push", "--progress", "none", "--mdns-port",
+                                      std::to_string(mdns_port_), "--interface", "127.0.0.1", "--mdns-timeout",
+                                      "1500ms", "--invite-timeout", "300ms", "--invite-retries", "1", image_,
+                                      "multi.local:" + std::to_string(device_->port())};
+        if (json) args.insert(args.begin() + 1, "--json");
+        process_options o;
+        o.timeout = std::chrono::seconds(40);
+        o.env["CI"] = "true";
+        o.unset_env = {"OTAFLASH_PASSWORD"};
+        return run_process(args, o);
+    }
+
+    temp_dir dir_;
+    const std::uint16_t mdns_port_ = private_mdns_port();
+    const std::string image_ = fixture_image("helloworld-esp32.bin");
+    std::string prefix_;
+    std::unique_ptr<ota_device_process> device_;
+};
+
+TEST_F(SeveralAddresses, EachIsTriedUntilOneAnswersAndTheResultSaysWhich) {
+    auto names = advertise({1, 2, 3});
+    auto run = push(true);
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+    auto doc = nlohmann::json::parse(run.out);
+    EXPECT_EQ(doc["result"]["address"], live());
+    auto listed = doc["result"]["addresses"].get<std::vector<std::string>>();
+    EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()),
+              (std::set<std::string>{address(1), address(2), address(3)}));
+    EXPECT_EQ(listed.back(), live()) << "the dead addresses were tried first";
+    EXPECT_EQ(doc["result"]["attempts"], nullptr) << "other addresses are one attempt, not retries";
+    ASSERT_TRUE(device_->wait_event("update", ms(10000)));
+    EXPECT_EQ(slurp(dir_.file("got.bin")), slurp(image_));
+
+    auto text = push(false);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find(live() + ":" + std::to_string(device_->port()) + " (address 3 of 3 of multi.local)"),
+              std::string::npos)
+        << text.out;
+}
+
+TEST_F(SeveralAddresses, WhenNoneAnswersTheErrorNamesThemAll) {
+    auto names = advertise({1, 2});
+    auto run = push(true);
+    EXPECT_EQ(run.exit_code, 5) << run.out << run.err;
+    auto doc = nlohmann::json::parse(run.out);
+    const std::string message = doc["error"]["message"];
+    EXPECT_NE(message.find("no address of multi.local answered (tried "), std::string::npos) << message;
+    EXPECT_NE(message.find(address(1)), std::string::npos) << message;
+    EXPECT_NE(message.find(address(2)), std::string::npos) << message;
 }

@@ -1,12 +1,14 @@
 // otaflash push to fleets of emulated devices, every fleet one otaflash-ota-device process on
 // private loopback addresses: all good, a mix of faults (each reported with its class), one fixed
 // host port, --jobs, --retries, --fail-fast, targets files with per-device passwords, one device
-// listed twice, devices sharing an address, name.local and --discover over real multicast on a
-// private mDNS port, and SIGTERM in the middle of a fleet.
+// listed twice, devices sharing an address (at once, each with its own host port; in turn on one fixed port),
+// name.local and --discover over real multicast on a private mDNS port, and SIGTERM in the middle of a fleet.
 
 #include "push_harness.hpp"
 
 #include <algorithm>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <netinet/in.h>
@@ -60,6 +62,28 @@ std::uint16_t free_tcp_port() {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     ::close(fd);
     return ntohs(a.sin_port);
+}
+
+// `count` consecutive TCP ports that are free on every address right now.
+std::uint16_t free_tcp_port_range(unsigned count) {
+    std::random_device rd;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const auto first = static_cast<std::uint16_t>(30000 + rd() % 25000);
+        std::vector<int> held;
+        bool all = true;
+        for (unsigned i = 0; i < count && all; ++i) {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_ANY);
+            a.sin_port = htons(static_cast<std::uint16_t>(first + i));
+            all = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+            held.push_back(fd);
+        }
+        for (int fd : held) ::close(fd);
+        if (all) return first;
+    }
+    throw std::runtime_error("no free range of TCP ports");
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -350,16 +374,87 @@ TEST(PushFleet, OneDeviceListedTwiceIsRefusedBeforeAnythingIsSent) {
     EXPECT_EQ(fleet.count("invitation", fleet[0]) + fleet.count("invitation", fleet[1]), 0u);
 }
 
-TEST(PushFleet, DevicesSharingAnAddressTakeTurns) {
+// Whether every session had started before the first one ended: they all ran at once.
+bool all_at_once(const std::vector<interval>& sessions) {
+    long long first_end = sessions.front().end;
+    for (const auto& i : sessions) first_end = std::min(first_end, i.end);
+    return sessions.back().start < first_end;
+}
+
+// The largest number of sessions that ran at the same moment.
+std::size_t most_at_once(const std::vector<interval>& sessions) {
+    std::size_t most = 0;
+    for (const auto& s : sessions) {
+        std::size_t now = 0;
+        for (const auto& t : sessions) now += t.start <= s.start && s.start < t.end;
+        most = std::max(most, now);
+    }
+    return most;
+}
+
+std::set<int> host_ports(const push_result& r) {
+    std::set<int> out;
+    for (const auto& d : r.doc["result"]["devices"]) out.insert(d["host_port"].get<int>());
+    return out;
+}
+
+TEST(PushFleet, DevicesSharingAnAddressRunAtOnceEachWithItsOwnHostPort) {
+    temp_dir dir;
+    // ~0.6 s per device: the flash writes at 500 kB/s.
+    emulated_fleet fleet({"--devices", "count=4,flash-rate=500000"}, 4, dir, {}, "port");
+    ASSERT_EQ(fleet[0].address, fleet[3].address);
+    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "4"}));
+    expect_consistent(r);
+    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
+    EXPECT_TRUE(all_at_once(intervals(r))) << "devices at one address took turns: " << r.proc.out;
+    EXPECT_EQ(host_ports(r).size(), 4u) << "each session at the shared address has its own listener";
+    fleet.expect_received({0, 1, 2, 3}, big_image);
+}
+
+TEST(PushFleet, AHostPortRangeGivesEachSharedAddressSessionAPortFromIt) {
+    temp_dir dir;
+    emulated_fleet fleet({"--devices", "count=3,flash-rate=500000"}, 3, dir, {}, "port");
+    const std::uint16_t first = free_tcp_port_range(3);
+    const std::string range = std::to_string(first) + "-" + std::to_string(first + 2);
+    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "3", "--host-port", range}));
+    expect_consistent(r);
+    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
+    EXPECT_TRUE(all_at_once(intervals(r))) << r.proc.out;
+    EXPECT_EQ(host_ports(r), (std::set<int>{first, first + 1, first + 2}));
+    std::set<int> told;
+    for (const auto& e : fleet.events())
+        if (e["event"] == "invitation") told.insert(e["port"].get<int>());
+    EXPECT_EQ(told, (std::set<int>{first, first + 1, first + 2})) << "the devices were told the ports of the range";
+    fleet.expect_received({0, 1, 2}, big_image);
+}
+
+TEST(PushFleet, ARangeTooSmallForTheDevicesAtOneAddressRunsAsManyAsItHasPorts) {
+    temp_dir dir;
+    emulated_fleet fleet({"--devices", "count=3,flash-rate=500000"}, 3, dir, {}, "port");
+    const std::uint16_t first = free_tcp_port_range(2);
+    const std::string range = std::to_string(first) + "-" + std::to_string(first + 1);
+    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "8", "--host-port", range}));
+    expect_consistent(r);
+    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
+    EXPECT_EQ(most_at_once(intervals(r)), 2u) << r.proc.out;
+    EXPECT_EQ(host_ports(r), (std::set<int>{first, first + 1}));
+    EXPECT_TRUE(contains(r.proc.err, "3 devices share the address " + fleet[0].address)) << r.proc.err;
+    EXPECT_TRUE(contains(r.proc.err, "2 at a time")) << r.proc.err;
+    fleet.expect_received({0, 1, 2}, big_image);
+}
+
+TEST(PushFleet, OneFixedHostPortServesDevicesSharingAnAddressInTurn) {
     temp_dir dir;
     emulated_fleet fleet({"--devices", "count=3"}, 3, dir, {}, "port");
     ASSERT_EQ(fleet[0].address, fleet[2].address);
-    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "8"}));
+    const std::uint16_t port = free_tcp_port();
+    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "8", "--host-port", std::to_string(port)}));
     expect_consistent(r);
     ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
     auto turns = intervals(r);
     for (std::size_t i = 1; i < turns.size(); ++i)
-        EXPECT_GE(turns[i].start, turns[i - 1].end) << "two devices at one address ran at once";
+        EXPECT_GE(turns[i].start, turns[i - 1].end) << "one port cannot tell two devices at one address apart";
+    EXPECT_EQ(host_ports(r), std::set<int>{port});
     fleet.expect_received({0, 1, 2}, big_image);
 }
 

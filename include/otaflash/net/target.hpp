@@ -22,4 +22,12 @@ result<target> parse_target(std::string_view text);
 // Parses a port number 1..65535 ("what" names it in the error: "--port", "--host-port").
 result<std::uint16_t> parse_port(std::string_view text, std::string_view what);
 
+// Consecutive ports, both ends included: "40000" (one) or "40000-40063".
+struct port_range {
+    std::uint16_t first = 0;
+    std::uint16_t last = 0;
+    unsigned size() const noexcept { return static_cast<unsigned>(last - first) + 1; }
+};
+result<port_range> parse_port_range(std::string_view text, std::string_view what);
+
 }  // namespace otaflash::net

@@ -63,9 +63,9 @@ int run_espota(app_context& ctx, const espota_args& a) {
     if (a.host_port) {
         auto port = net::parse_port(*a.host_port, "-P/--host_port");
         if (!port) return finish(out, std::move(port).error());
-        settings.host_port = *port;
+        settings.host_ports.fixed = net::port_range{*port, *port};
     } else {
-        settings.espota_port_range = true;
+        settings.host_ports.espota_random = true;
     }
     settings.cmd = a.spiffs ? espota::command::filesystem : espota::command::flash;
     // espota.py waits for each invitation answer -t seconds (default 10), up to 10 times (esp32).

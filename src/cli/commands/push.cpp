@@ -177,9 +177,9 @@ int run_push_command(app_context& ctx, const push_args& a) {
     push_settings settings;
     settings.host_ip = a.host_ip;
     if (a.host_port) {
-        auto parsed = net::parse_port(*a.host_port, "--host-port");
+        auto parsed = net::parse_port_range(*a.host_port, "--host-port");
         if (!parsed) return fail(std::move(parsed).error());
-        settings.host_port = *parsed;
+        settings.host_ports.fixed = *parsed;
     }
     if (a.window < 1 || a.window > 1024)
         return fail(make_failure(errc::usage_error, "--window must be 1 to 1024 chunks",
@@ -293,7 +293,9 @@ void register_push(CLI::App& app, app_context& ctx) {
                     "listens on all)")
         ->envname("OTAFLASH_HOST_IP")
         ->group(connection);
-    sub->add_option("--host-port", a->host_port, "Fixed TCP port for the connect-back, for firewall rules (default: random)")
+    sub->add_option("--host-port", a->host_port,
+                    "TCP port (40000) or range (40000-40063) for the connect-back, for firewall rules (default: "
+                    "random); devices sharing an address each need one of the range to run at once")
         ->envname("OTAFLASH_HOST_PORT")
         ->group(connection);
     sub->add_option("--window", a->window, "Chunks of 1460 bytes in flight; 1 = espota.py's stop-and-wait")

@@ -74,7 +74,7 @@ TEST(Fleet, RetriesOnlyWhereAnotherAttemptCanHelp) {
 TEST(Fleet, OneAddressTwiceIsRefusedOnlyWhenThePortsMeet) {
     EXPECT_TRUE(check_addresses({{"a", "10.0.0.1", {8266}}, {"b", "10.0.0.2", {8266}}}));
     EXPECT_TRUE(check_addresses({{"a", "10.0.0.1", {8266}}, {"b", "10.0.0.1", {8267}}}))
-        << "distinct ports at one address: they take turns";
+        << "distinct ports at one address: two devices";
     EXPECT_TRUE(check_addresses({{"a", "", {8266}}, {"b", "", {8266}}})) << "unresolved devices are not compared";
 
     auto same = check_addresses({{"kitchen", "10.0.0.1", {8266}}, {"b", "10.0.0.2", {8266}}, {"esp.local", "10.0.0.1", {3232, 8266, 2040}}});

@@ -59,3 +59,23 @@ TEST(Target, PortNumbers) {
     EXPECT_FALSE(parse_port(" 80", "--port"));
     EXPECT_EQ(parse_port("x", "--host-port").error().code, errc::usage_error);
 }
+
+TEST(Target, PortRanges) {
+    auto one = parse_port_range("40000", "--host-port");
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->first, 40000);
+    EXPECT_EQ(one->last, 40000);
+    EXPECT_EQ(one->size(), 1u);
+    auto many = parse_port_range("40000-40063", "--host-port");
+    ASSERT_TRUE(many);
+    EXPECT_EQ(many->first, 40000);
+    EXPECT_EQ(many->last, 40063);
+    EXPECT_EQ(many->size(), 64u);
+    EXPECT_EQ(parse_port_range("1-65535", "--host-port")->size(), 65535u);
+    for (const char* bad : {"", "-", "40000-", "-40000", "40063-40000", "0-10", "40000-70000", "a-b", "40000--40001"}) {
+        auto r = parse_port_range(bad, "--host-port");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, otaflash::errc::usage_error);
+        EXPECT_NE(r.error().message.find("--host-port"), std::string::npos);
+    }
+}
