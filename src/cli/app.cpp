@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 
 #include "cli/commands/commands.hpp"
-#include "cli/exit_codes.hpp"
 
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 #include <CLI/CLI.hpp>
