@@ -13,6 +13,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::not_an_image: return "not_an_image";
     case errc::image_malformed: return "image_malformed";
     case errc::chip_mismatch: return "chip_mismatch";
+    case errc::board_mismatch: return "board_mismatch";
     case errc::image_too_large: return "image_too_large";
     case errc::target_invalid: return "target_invalid";
     case errc::host_not_found: return "host_not_found";
@@ -62,6 +63,7 @@ condition condition_of(errc code) noexcept {
     case errc::not_an_image:
     case errc::image_malformed:
     case errc::chip_mismatch:
+    case errc::board_mismatch:
     case errc::image_too_large:
     case errc::target_invalid: return condition::input;
     case errc::host_not_found:

@@ -35,6 +35,7 @@ enum class errc : std::uint16_t {
     not_an_image,
     image_malformed,
     chip_mismatch,
+    board_mismatch,        // a targets file's board= is not what the device advertises
     image_too_large,
     target_invalid,
     // unreachable

@@ -2,6 +2,8 @@
 
 #include <otaflash/util/endpoint_text.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace otaflash::cli {
@@ -55,7 +57,45 @@ std::vector<std::uint16_t> ports_of(const net::target& t) {
     return t.port ? std::vector<std::uint16_t>{*t.port} : default_device_ports;
 }
 
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text;
+}
+
+bool is_the_device(const push_device& d, const mdns::service_instance& s) {
+    if (lowercase(d.target.host) == lowercase(s.host)) return true;
+    const bool at_address = std::find(s.addresses.begin(), s.addresses.end(), d.target.host) != s.addresses.end();
+    return at_address && (!d.target.port || *d.target.port == s.port);
+}
+
 }  // namespace
+
+std::vector<std::string> check_boards(std::vector<push_device>& devices,
+                                      const std::vector<mdns::service_instance>& advertised) {
+    std::vector<std::string> warnings;
+    for (auto& d : devices) {
+        if (d.expected_board.empty() || d.refused) continue;
+        auto it = std::find_if(advertised.begin(), advertised.end(),
+                               [&](const mdns::service_instance& s) { return is_the_device(d, s); });
+        if (it == advertised.end()) {
+            warnings.push_back(d.label + ": board=" + d.expected_board +
+                               " not checked: the device did not answer mDNS (raise --mdns-timeout, or check "
+                               "--interface)");
+            continue;
+        }
+        auto board = it->txt.find("board");
+        const std::string says = board == it->txt.end() ? std::string{} : board->second;
+        d.facts["board_advertised"] = board == it->txt.end() ? nlohmann::json(nullptr) : nlohmann::json(says);
+        if (says == d.expected_board) continue;
+        d.refused = make_failure(
+            errc::board_mismatch,
+            d.label + " (" + it->name + ".local) advertises " + (says.empty() ? "no board" : "board=" + says) +
+                " but the targets file says board=" + d.expected_board + ": not contacted",
+            "check that the file's line names the right device and board; the image may be for another board");
+    }
+    return warnings;
+}
 
 result<std::vector<push_device>> fleet_devices(const device_sources& s, const resolved_password& fallback,
                                                const password_readers& read, const env_lookup& env) {
@@ -90,6 +130,7 @@ result<std::vector<push_device>> fleet_devices(const device_sources& s, const re
         d.password = std::move(*password);
         if (!entry.chip.empty()) d.facts["chip"] = entry.chip;
         if (!entry.board.empty()) d.facts["board"] = entry.board;
+        d.expected_board = entry.board;
         out.push_back(std::move(d));
     }
     for (const auto& found : s.discovered) {

@@ -32,4 +32,11 @@ using env_lookup = std::function<std::optional<std::string>(const std::string& n
 result<std::vector<push_device>> fleet_devices(const device_sources& sources, const resolved_password& fallback,
                                                const password_readers& read, const env_lookup& env);
 
+// Devices whose targets file says board=NAME are compared with what answered mDNS: the service
+// at the device's address (on its port, when the target names one) or of its name.local. Another
+// board, or none, refuses the device (errc::board_mismatch) before anything is sent. A device
+// that did not answer is not refused: one warning each says its board was not checked.
+std::vector<std::string> check_boards(std::vector<push_device>& devices,
+                                      const std::vector<mdns::service_instance>& advertised);
+
 }  // namespace otaflash::cli

@@ -50,6 +50,7 @@ struct push_device {
     net::target target;
     std::vector<std::uint16_t> ports;         // one pinned port, or the defaults
     resolved_password password;
+    std::string expected_board;               // board= of a targets file: what it must advertise
     std::optional<failure> refused;           // decided before the run (e.g. its chip): never contacted
     nlohmann::json facts = nlohmann::json::object();  // board, chip, how it was found: in its JSON
 };

@@ -86,6 +86,12 @@ std::uint16_t free_tcp_port_range(unsigned count) {
     throw std::runtime_error("no free range of TCP ports");
 }
 
+// A UDP port for the test's own mDNS group: no real responder, no other test, meets it.
+std::uint16_t private_mdns_port() {
+    std::random_device rd;
+    return static_cast<std::uint16_t>(20000 + rd() % 30000);
+}
+
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 struct interval {
@@ -330,9 +336,13 @@ TEST(PushFleet, TargetsFilesGiveEachDeviceItsOwnPassword) {
                                        {{"host", fleet[2].address}, {"port", fleet[2].port}, {"label", "b"}, {"password_file", b_file}},
                                        {{"host", fleet[3].address}, {"port", fleet[3].port}, {"label", "open"}}}}}
                           .dump());
+    // board= makes push ask mDNS what each device advertises: here nobody answers, on loopback only.
+    const std::vector<std::string> quiet_mdns{"--mdns-port", std::to_string(private_mdns_port()), "--interface",
+                                              "127.0.0.1", "--mdns-timeout", "300ms"};
     for (const auto& file : {text, inventory}) {
         SCOPED_TRACE(file);
         auto call = fleet_call(small_image, {}, {"--targets", file});
+        call.args.insert(call.args.begin(), quiet_mdns.begin(), quiet_mdns.end());
         call.env["OTA_A"] = "alpha pass";
         call.password_env = "not the password";  // the fallback: no device here takes it
         auto r = run_otaflash(call);
@@ -348,9 +358,11 @@ TEST(PushFleet, TargetsFilesGiveEachDeviceItsOwnPassword) {
             EXPECT_FALSE(contains(r.proc.out + r.proc.err, secret)) << secret << " leaked";
     }
     auto with_board = fleet_call(small_image, {}, {"--targets", text});
+    with_board.args.insert(with_board.args.begin(), quiet_mdns.begin(), quiet_mdns.end());
     with_board.env["OTA_A"] = "alpha pass";
     auto boards = run_otaflash(with_board);
     EXPECT_EQ(entry(boards, "a0")["board"], "d1_mini") << "what the file says of a device is in its JSON";
+    EXPECT_TRUE(contains(boards.doc["warnings"].dump(), "a0: board=d1_mini not checked")) << boards.proc.out;
 
     // An unset password_env stops the run before any device hears of it.
     const std::size_t invitations_before = fleet.count("invitation", fleet[0]);
@@ -411,33 +423,42 @@ TEST(PushFleet, DevicesSharingAnAddressRunAtOnceEachWithItsOwnHostPort) {
     fleet.expect_received({0, 1, 2, 3}, big_image);
 }
 
+// The three devices of `fleet` (at one address) pushed with --host-port a free range of `ports`.
+struct range_run {
+    std::set<int> range;
+    push_result r;
+};
+range_run push_with_port_range(const emulated_fleet& fleet, unsigned ports, const std::string& jobs) {
+    const std::uint16_t first = free_tcp_port_range(ports);
+    range_run out;
+    for (unsigned i = 0; i < ports; ++i) out.range.insert(first + static_cast<int>(i));
+    const std::string range = std::to_string(first) + "-" + std::to_string(first + ports - 1);
+    out.r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", jobs, "--host-port", range}));
+    expect_consistent(out.r);
+    return out;
+}
+
 TEST(PushFleet, AHostPortRangeGivesEachSharedAddressSessionAPortFromIt) {
     temp_dir dir;
     emulated_fleet fleet({"--devices", "count=3,flash-rate=500000"}, 3, dir, {}, "port");
-    const std::uint16_t first = free_tcp_port_range(3);
-    const std::string range = std::to_string(first) + "-" + std::to_string(first + 2);
-    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "3", "--host-port", range}));
-    expect_consistent(r);
+    auto [range, r] = push_with_port_range(fleet, 3, "3");
     ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
     EXPECT_TRUE(all_at_once(intervals(r))) << r.proc.out;
-    EXPECT_EQ(host_ports(r), (std::set<int>{first, first + 1, first + 2}));
+    EXPECT_EQ(host_ports(r), range);
     std::set<int> told;
     for (const auto& e : fleet.events())
         if (e["event"] == "invitation") told.insert(e["port"].get<int>());
-    EXPECT_EQ(told, (std::set<int>{first, first + 1, first + 2})) << "the devices were told the ports of the range";
+    EXPECT_EQ(told, range) << "the devices were told the ports of the range";
     fleet.expect_received({0, 1, 2}, big_image);
 }
 
 TEST(PushFleet, ARangeTooSmallForTheDevicesAtOneAddressRunsAsManyAsItHasPorts) {
     temp_dir dir;
     emulated_fleet fleet({"--devices", "count=3,flash-rate=500000"}, 3, dir, {}, "port");
-    const std::uint16_t first = free_tcp_port_range(2);
-    const std::string range = std::to_string(first) + "-" + std::to_string(first + 1);
-    auto r = run_otaflash(fleet_call(big_image, targets_of(fleet), {"--jobs", "8", "--host-port", range}));
-    expect_consistent(r);
+    auto [range, r] = push_with_port_range(fleet, 2, "8");
     ASSERT_EQ(r.proc.exit_code, 0) << r.proc.out << r.proc.err;
     EXPECT_EQ(most_at_once(intervals(r)), 2u) << r.proc.out;
-    EXPECT_EQ(host_ports(r), (std::set<int>{first, first + 1}));
+    EXPECT_EQ(host_ports(r), range);
     EXPECT_TRUE(contains(r.proc.err, "3 devices share the address " + fleet[0].address)) << r.proc.err;
     EXPECT_TRUE(contains(r.proc.err, "2 at a time")) << r.proc.err;
     fleet.expect_received({0, 1, 2}, big_image);
@@ -499,6 +520,33 @@ TEST(PushFleet, LocalNamesAndDiscoveryOverMulticastOnLoopback) {
     EXPECT_EQ(nobody.proc.exit_code, 5);
     EXPECT_EQ(nobody.code(), "host_not_found");
     EXPECT_TRUE(contains(nobody.message(), "board=fleet_gamma")) << nobody.message();
+}
+
+TEST(PushFleet, ATargetsFileBoardThatTheDeviceDoesNotAdvertiseRefusesItBeforeAnythingIsSent) {
+    temp_dir dir;
+    const std::string mdns_port = std::to_string(private_mdns_port());
+    emulated_fleet fleet({"--mdns", "--mdns-port", mdns_port, "--devices", "count=2,board=fleet_alpha,hostname=alpha-%d"},
+                         2, dir);
+    ASSERT_TRUE(fleet.next("mdns", 10s));
+    const auto file = dir.write("boards.txt", fleet[0].target() + " label=right board=fleet_alpha\n" + fleet[1].target() +
+                                                  " label=wrong board=fleet_beta\n");
+    auto r = run_otaflash(fleet_call(small_image, {}, {"--targets", file, "--mdns-port", mdns_port, "--interface",
+                                                       "127.0.0.1", "--mdns-timeout", "1500ms"}));
+    expect_consistent(r);
+    EXPECT_EQ(r.proc.exit_code, 12) << r.proc.out << r.proc.err;
+    const auto& right = entry(r, "right");
+    EXPECT_EQ(right["status"], "updated");
+    EXPECT_EQ(right["board_advertised"], "fleet_alpha");
+    const auto& wrong = entry(r, "wrong");
+    EXPECT_EQ(wrong["status"], "failed");
+    EXPECT_EQ(error_code(wrong), "board_mismatch");
+    EXPECT_EQ(wrong["error"]["condition"], "input");
+    EXPECT_EQ(wrong["exit_code"], 4);
+    EXPECT_EQ(wrong["board_advertised"], "fleet_alpha");
+    EXPECT_TRUE(contains(wrong["error"]["message"], "advertises board=fleet_alpha")) << wrong["error"]["message"];
+    EXPECT_TRUE(contains(wrong["error"]["message"], "board=fleet_beta")) << wrong["error"]["message"];
+    fleet.expect_received({0}, small_image);
+    EXPECT_EQ(fleet.count("invitation", fleet[1]), 0u) << "the wrong board was contacted";
 }
 
 TEST(PushFleet, SigtermCancelsTheRunningDeviceAndSkipsTheRest) {

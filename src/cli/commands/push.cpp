@@ -224,6 +224,13 @@ int run_push_command(app_context& ctx, const push_args& a) {
     }
     auto devices = fleet_devices(sources, *password, readers, [](const std::string& name) { return env(name.c_str()); });
     if (!devices) return fail(std::move(devices).error());
+    if (std::any_of(devices->begin(), devices->end(), [](const push_device& d) { return !d.expected_board.empty(); })) {
+        // What each device advertises, for the targets file's board= (one browse for the fleet).
+        auto advertised = net::browse(mdns::arduino_service, settings.mdns, cli_log());
+        if (!advertised) out.warn("board= of the targets file not checked: " + advertised.error().message);
+        for (auto& w : check_boards(*devices, advertised ? *advertised : std::vector<mdns::service_instance>{}))
+            out.warn(w);
+    }
 
     preflight_request checks;
     checks.filesystem = a.filesystem;
@@ -346,7 +353,7 @@ void register_push(CLI::App& app, app_context& ctx) {
     const char* fleet = "Fleets (several TARGETs, --targets or --discover)";
     sub->add_option("--targets", a->targets_file,
                     "Devices from FILE: lines 'TARGET key=value...' or a JSON inventory (label, password_env, "
-                    "password_file, chip, board)")
+                    "password_file, chip, board: refused unless the device advertises it over mDNS)")
         ->group(fleet);
     sub->add_option("--discover", a->discover,
                     "Push to every device that answers mDNS and matches TXT FILTER, e.g. board=d1_mini ('' for all)")

@@ -192,6 +192,72 @@ TEST(Fleet, BadTargetInAFileNamesTheLineAndLabelsMustDiffer) {
     EXPECT_EQ(twice.error().code, errc::target_invalid);
 }
 
+namespace {
+
+push_device listed(const std::string& label, const std::string& host, std::optional<std::uint16_t> port,
+                   const std::string& board) {
+    push_device d;
+    d.label = label;
+    d.target = {host, port};
+    d.expected_board = board;
+    return d;
+}
+
+mdns::service_instance advertised(const std::string& name, const std::string& address, std::uint16_t port,
+                                  const std::string& board) {
+    mdns::service_instance s;
+    s.name = name;
+    s.instance = name + "._arduino._tcp.local";
+    s.host = name + ".local";
+    s.port = port;
+    s.addresses = {address};
+    if (!board.empty()) s.txt["board"] = board;
+    return s;
+}
+
+}  // namespace
+
+TEST(Fleet, TargetsFileBoardIsComparedWithWhatTheDeviceAdvertises) {
+    std::vector<push_device> devices{listed("kitchen", "10.0.0.1", 8266, "d1_mini"),
+                                     listed("garage", "10.0.0.2", std::nullopt, "d1_mini"),
+                                     listed("porch", "Esp-Porch.local", std::nullopt, "esp32"),
+                                     listed("attic", "10.0.0.4", 8266, "d1_mini"),
+                                     listed("cellar", "10.0.0.5", 8266, ""),
+                                     listed("shed", "10.0.0.6", 3232, "esp32")};
+    const std::vector<mdns::service_instance> answers{
+        advertised("esp-kitchen", "10.0.0.1", 8266, "d1_mini"), advertised("esp-garage", "10.0.0.2", 3232, "esp32"),
+        advertised("esp-porch", "10.0.0.3", 3232, "esp32"), advertised("esp-cellar", "10.0.0.5", 8266, "nodemcuv2"),
+        advertised("esp-shed", "10.0.0.6", 3232, "")};
+    auto warnings = check_boards(devices, answers);
+
+    EXPECT_FALSE(devices[0].refused) << "the same board";
+    EXPECT_EQ(devices[0].facts["board_advertised"], "d1_mini");
+    ASSERT_TRUE(devices[1].refused) << "an esp32 where the file says d1_mini";
+    EXPECT_EQ(devices[1].refused->code, errc::board_mismatch);
+    EXPECT_EQ(condition_of(errc::board_mismatch), condition::input);
+    EXPECT_NE(devices[1].refused->message.find("garage"), std::string::npos) << devices[1].refused->message;
+    EXPECT_NE(devices[1].refused->message.find("board=esp32"), std::string::npos) << devices[1].refused->message;
+    EXPECT_NE(devices[1].refused->message.find("board=d1_mini"), std::string::npos) << devices[1].refused->message;
+    EXPECT_EQ(devices[1].facts["board_advertised"], "esp32");
+    EXPECT_FALSE(devices[2].refused) << "found by its name, in any case";
+    EXPECT_FALSE(devices[3].refused) << "not advertised: not refused, but said";
+    EXPECT_FALSE(devices[4].refused) << "no board= in the file: nothing to compare";
+    ASSERT_TRUE(devices[5].refused) << "advertises no board at all";
+    EXPECT_EQ(devices[5].refused->code, errc::board_mismatch);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("attic"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("not checked"), std::string::npos) << warnings[0];
+}
+
+TEST(Fleet, BoardIsMatchedOnTheAdvertisedPortWhenTheTargetNamesOne) {
+    std::vector<push_device> devices{listed("a", "10.0.0.1", 8266, "d1_mini"), listed("b", "10.0.0.1", 8267, "esp32")};
+    auto warnings = check_boards(devices, {advertised("esp-a", "10.0.0.1", 8266, "d1_mini"),
+                                           advertised("esp-b", "10.0.0.1", 8267, "esp32")});
+    EXPECT_FALSE(devices[0].refused);
+    EXPECT_FALSE(devices[1].refused) << "two devices behind one address, each its own board";
+    EXPECT_TRUE(warnings.empty());
+}
+
 TEST(FleetReport, EveryDeviceUpdatedIsSuccess) {
     EXPECT_FALSE(fleet_failure({outcome("a", device_status::updated), outcome("b", device_status::updated)}));
 }
