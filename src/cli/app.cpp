@@ -3,9 +3,9 @@
 #include "cli/commands/commands.hpp"
 #include "cli/environment.hpp"
 #include "cli/esptool_compat.hpp"
-#include "cli/exit_codes.hpp"
 #include "cli/suggest.hpp"
 
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 #include <CLI/CLI.hpp>

@@ -1,7 +1,6 @@
 #include "cli/output.hpp"
 
-#include "cli/exit_codes.hpp"
-
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 namespace otaflash::cli {

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 using namespace otaflash;
 using namespace otaflash::test;
 
@@ -118,6 +121,33 @@ TEST(Contract, TruncatedImagesExit4ForEveryChip) {
                                                byte_view(data.data(), keep));
             auto r = run_otaflash({"verify", path});
             EXPECT_EQ(r.exit_code, 4) << name << " cut to " << keep << " bytes: " << r.out << r.err;
+        }
+    }
+}
+
+// Zero and sub-millisecond timeouts are refused before anything is sent (they used to produce
+// "no answer", "stalled" or firewall advice against a live device).
+TEST(Contract, TimeoutsBelowTheFloorAreUsageErrorsNamingTheOption) {
+    const std::vector<std::vector<std::string>> cases = {
+        {"push", "--invite-timeout", "0", "img.bin", "127.0.0.1"},
+        {"push", "--ack-timeout", "0", "img.bin", "127.0.0.1"},
+        {"push", "--accept-timeout", "0.0001ms", "img.bin", "127.0.0.1"},
+        {"push", "--auth-timeout", "0.5ms", "img.bin", "127.0.0.1"},
+        {"push", "--result-timeout", "0s", "img.bin", "127.0.0.1"},
+        {"push", "--mdns-timeout", "0", "img.bin", "esp.local"},
+        {"discover", "--timeout", "0"},
+        {"espota", "-i", "127.0.0.1", "-f", "img.bin", "-t", "0.0001"},
+    };
+    for (const auto& args : cases) {
+        auto r = run_otaflash(args);
+        const std::string& option = args[1] == "-i" ? args[6] : args[1];
+        if (args.front() == "espota") {
+            EXPECT_NE(r.exit_code, 0) << r.err;
+            EXPECT_NE(r.err.find("-t/--timeout"), std::string::npos) << r.err;
+        } else {
+            EXPECT_EQ(r.exit_code, 2) << option << "\n" << r.err;
+            EXPECT_NE(r.err.find(option + ":"), std::string::npos) << r.err;
+            EXPECT_NE(r.err.find("100ms"), std::string::npos) << r.err;
         }
     }
 }

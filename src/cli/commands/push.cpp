@@ -83,7 +83,7 @@ result<espota::timeouts> parse_timeouts(const push_args& a) {
                             {a.ack_timeout, t.ack, "--ack-timeout"},
                             {a.result_timeout, t.result, "--result-timeout"}};
     for (const auto& f : fields) {
-        auto d = parse_duration(f.text, f.option);
+        auto d = parse_duration(f.text, f.option, min_timeout);
         if (!d) return std::move(d).error();
         f.value = *d;
     }
@@ -189,12 +189,12 @@ int run_push_command(app_context& ctx, const push_args& a) {
     if (!times) return fail(std::move(times).error());
     settings.times = *times;
     settings.cmd = a.filesystem ? espota::command::filesystem : espota::command::flash;
-    auto mdns_timeout = parse_duration(a.mdns_timeout, "--mdns-timeout");
+    auto mdns_timeout = parse_duration(a.mdns_timeout, "--mdns-timeout", min_timeout);
     if (!mdns_timeout) return fail(std::move(mdns_timeout).error());
     settings.mdns.timeout = *mdns_timeout;
     settings.mdns.interfaces = a.interfaces;
     settings.mdns.port = a.mdns_port;
-    auto retry_delay = parse_duration(a.retry_delay, "--retry-delay");
+    auto retry_delay = parse_duration(a.retry_delay, "--retry-delay", std::chrono::milliseconds{0});
     if (!retry_delay) return fail(std::move(retry_delay).error());
 
     password_inputs secrets;
