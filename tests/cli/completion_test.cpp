@@ -52,6 +52,16 @@ std::string find_shell(const std::string& name) {
     return {};
 }
 
+// The script for `shell` written to `dir` as `name`, once `interpreter` found its syntax valid.
+std::string checked_script(const temp_dir& dir, const std::string& shell, const std::string& interpreter,
+                           const std::string& syntax_flag, const std::string& name) {
+    EXPECT_FALSE(interpreter.empty()) << shell << " is not installed (scripts/setup --tests installs it)";
+    const std::string path = dir.write(name, script_for(shell));
+    auto syntax = run_process({interpreter, syntax_flag, path});
+    EXPECT_EQ(syntax.exit_code, 0) << shell << ": " << syntax.err;
+    return path;
+}
+
 }  // namespace
 
 TEST(Completion, EveryShellScriptNamesEveryCommand) {
@@ -67,9 +77,7 @@ TEST(Completion, EveryShellScriptNamesEveryCommand) {
 
 TEST(Completion, BashCompletesCommandsOptionsAndValues) {
     temp_dir dir;
-    const std::string path = dir.write("otaflash.bash", script_for("bash"));
-    auto syntax = run_process({"/bin/bash", "-n", path});
-    EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
+    const std::string path = checked_script(dir, "bash", "/bin/bash", "-n", "otaflash.bash");
 
     EXPECT_TRUE(has_line(bash_complete(path, "otaflash ser"), "serial"));
     EXPECT_TRUE(has_line(bash_complete(path, "otaflash --json ver"), "verify"));
@@ -85,11 +93,9 @@ TEST(Completion, BashCompletesCommandsOptionsAndValues) {
 
 TEST(Completion, ZshScriptIsValidAndRegistersItself) {
     const std::string zsh = find_shell("zsh");
-    ASSERT_FALSE(zsh.empty()) << "zsh is not installed (scripts/setup installs it for the tests)";
     temp_dir dir;
-    const std::string path = dir.write("_otaflash", script_for("zsh"));
-    auto syntax = run_process({zsh, "-n", path});
-    EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
+    checked_script(dir, "zsh", zsh, "-n", "_otaflash");
+    if (zsh.empty()) return;
     // Loaded as a user would (compinit, then the file on fpath), the function is bound to otaflash.
     auto loaded = run_process({zsh, "-f", "-c",
                                "fpath=(" + dir.path() + " $fpath); autoload -Uz compinit; compinit -u -D; "
@@ -101,11 +107,9 @@ TEST(Completion, ZshScriptIsValidAndRegistersItself) {
 
 TEST(Completion, FishCompletesCommandsOptionsAndValues) {
     const std::string fish = find_shell("fish");
-    ASSERT_FALSE(fish.empty()) << "fish is not installed (scripts/setup installs it for the tests)";
     temp_dir dir;
-    const std::string path = dir.write("otaflash.fish", script_for("fish"));
-    auto syntax = run_process({fish, "--no-execute", path});
-    EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
+    const std::string path = checked_script(dir, "fish", fish, "--no-execute", "otaflash.fish");
+    if (fish.empty()) return;
     auto complete = [&](const std::string& line) {
         process_options options;
         options.env["HOME"] = dir.path();
