@@ -382,9 +382,10 @@ void register_push(CLI::App& app, app_context& ctx) {
         ->group(mdns_group);
 
     sub->footer(
-        "Exit status: 0 the device confirmed (OK); 4 bad image or option value; 5 no answer or no connect-back;\n"
-        "6 authentication; 7 transfer broke or the device reported an error; 8 the device's check of the image\n"
-        "failed; 9 local address/port unusable; 10 sent but not confirmed; 11 device refused; 130/143 interrupted.\n"
+        "Exit status: 0 the device confirmed (OK); 2 bad option or option value; 4 bad image or target;\n"
+        "5 no answer or no connect-back; 6 authentication; 7 transfer broke or the device reported an error;\n"
+        "8 the device's check of the image failed; 9 local address/port unusable; 10 sent but not confirmed;\n"
+        "11 device refused; 130/143 interrupted.\n"
         "Fleets: 0 every device updated; one class's code when none was and all failed alike; otherwise 12.\n\n"
         "Examples:\n"
         "  otaflash push build/app.bin 192.168.1.50                 try ports 3232, 8266, 2040\n"
