@@ -394,6 +394,7 @@ void register_push(CLI::App& app, app_context& ctx) {
         "  otaflash push --host-port 40000 app.bin 10.0.0.7          fixed port: one firewall rule\n"
         "  otaflash push --json app.bin '[fe80::1%wlan0]:3232' | jq .result.result\n"
         "  otaflash push --targets fleet.txt --jobs 16 --retries 2 --host-port 40000 app.bin\n"
+        "  otaflash push --targets behind-nat.txt --jobs 64 --host-port 40000-40063 app.bin   one address, many ports\n"
         "  otaflash push --discover board=d1_mini --fail-fast app.bin");
     ctx.on_run(sub, [a](app_context& c) { return run_push_command(c, *a); });
 }
