@@ -17,12 +17,14 @@ std::string_view code_name(errc code) noexcept {
     case errc::target_invalid: return "target_invalid";
     case errc::host_not_found: return "host_not_found";
     case errc::invite_no_reply: return "invite_no_reply";
+    case errc::broker_unreachable: return "broker_unreachable";
     case errc::accept_timeout: return "accept_timeout";
     case errc::serial_port_not_found: return "serial_port_not_found";
     case errc::sync_failed: return "sync_failed";
     case errc::not_in_download_mode: return "not_in_download_mode";
     case errc::auth_required: return "auth_required";
     case errc::auth_failed: return "auth_failed";
+    case errc::broker_refused: return "broker_refused";
     case errc::auth_no_reply: return "auth_no_reply";
     case errc::auth_scheme_unknown: return "auth_scheme_unknown";
     case errc::password_unavailable: return "password_unavailable";
@@ -69,11 +71,13 @@ condition condition_of(errc code) noexcept {
     case errc::accept_timeout:
     case errc::serial_port_not_found:
     case errc::sync_failed:
+    case errc::broker_unreachable:
     case errc::not_in_download_mode: return condition::unreachable;
     case errc::auth_required:
     case errc::auth_failed:
     case errc::auth_no_reply:
     case errc::auth_scheme_unknown:
+    case errc::broker_refused:
     case errc::password_unavailable: return condition::auth;
     case errc::device_refused: return condition::device_refused;
     case errc::connection_lost:

@@ -1,3 +1,4 @@
+#include <otaflash/proto/mqtt_ota/broker_url.hpp>
 #include <otaflash/proto/mqtt_ota/messages.hpp>
 #include <otaflash/proto/mqtt_ota/topics.hpp>
 
@@ -153,4 +154,33 @@ TEST(MqttOtaMessages, StateReportsAndCodes) {
     auto downloading = parse_state(dialect::thingsboard, R"({"fw_state":"DOWNLOADING"})");
     ASSERT_TRUE(downloading);
     EXPECT_FALSE(downloading->final());
+}
+
+TEST(MqttBrokerUrl, ParsesSchemesUsersHostsAndPorts) {
+    auto a = parse_broker_url("mqtt://broker.lan:1885");
+    ASSERT_TRUE(a);
+    EXPECT_FALSE(a->tls);
+    EXPECT_EQ(a->host, "broker.lan");
+    EXPECT_EQ(a->port, 1885);
+    EXPECT_EQ(a->username, "");
+    auto b = parse_broker_url("mqtts://ota@broker");
+    ASSERT_TRUE(b);
+    EXPECT_TRUE(b->tls);
+    EXPECT_EQ(b->username, "ota");
+    EXPECT_EQ(b->port, 8883);
+    auto c = parse_broker_url("mqtt://[::1]:1883/");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->host, "::1");
+    EXPECT_EQ(to_string(*c), "mqtt://[::1]:1883");
+    EXPECT_EQ(parse_broker_url("mqtt://127.0.0.1")->port, 1883);
+}
+
+TEST(MqttBrokerUrl, RefusesPasswordsAndNonsense) {
+    auto pw = parse_broker_url("mqtt://ota:secret@broker");
+    ASSERT_FALSE(pw);
+    EXPECT_EQ(pw.error().code, errc::usage_error);
+    EXPECT_EQ(pw.error().message.find("secret"), std::string::npos);
+    for (const char* bad : {"http://x", "mqtt://", "mqtt://host:0", "mqtt://host:70000", "mqtt://host:x",
+                            "mqtt://host/path", "mqtt://@host", "mqtt://[::1", "mqtt://host:"})
+        EXPECT_FALSE(parse_broker_url(bad)) << bad;
 }

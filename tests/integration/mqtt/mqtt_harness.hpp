@@ -1,0 +1,70 @@
+#pragma once
+// In-process `serve --mqtt` engine (net::mqtt_ota_server) on its own event loop, for tests that
+// drive emulated devices (otaflash-mqtt-device) through a private broker.
+
+#include "mosquitto_broker.hpp"
+
+#include <otaflash/net/event_loop.hpp>
+#include <otaflash/net/mqtt_ota_server.hpp>
+#include <otaflash/util/crc32.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otaflash::test {
+
+class fixed_releases final : public proto::mqtt_ota::release_lookup {
+public:
+    void add(std::string title, std::string version, bytes image) {
+        entries_.push_back({std::move(title), std::move(version), std::move(image)});
+    }
+    std::optional<proto::mqtt_ota::release_view> find(std::string_view title) const override {
+        for (const auto& e : entries_)
+            if (e.title == title) return view(e);
+        return std::nullopt;
+    }
+    std::optional<proto::mqtt_ota::release_view> only() const override {
+        if (entries_.size() != 1) return std::nullopt;
+        return view(entries_.front());
+    }
+
+private:
+    struct entry {
+        std::string title, version;
+        bytes image;
+    };
+    static proto::mqtt_ota::release_view view(const entry& e) { return {e.title, e.version, e.image, crc32(e.image)}; }
+    std::vector<entry> entries_;
+};
+
+// Records everything the server reports.
+struct recording_observer : net::mqtt_ota_observer {
+    int ready = 0;
+    int lost = 0;
+    std::optional<failure> fatal;
+    std::vector<proto::mqtt_ota::responder_event> events;
+    std::map<std::string, int> results;              // device -> last final code
+    std::map<std::string, int> chunk_answers;        // "device/request/index" -> answers sent
+    std::function<void()> changed;
+
+    void on_ready(bool) override { ++ready, notify(); }
+    void on_connection_lost(std::string_view) override { ++lost, notify(); }
+    void on_fatal(const failure& f) override { fatal = f, notify(); }
+    void on_device(const proto::mqtt_ota::responder_event& e) override {
+        events.push_back(e);
+        if (const auto* s = std::get_if<proto::mqtt_ota::state_reported>(&e); s && s->report.final())
+            results[s->device] = s->report.code.value_or(0);
+        if (const auto* c = std::get_if<proto::mqtt_ota::chunk_served>(&e))
+            ++chunk_answers[c->device + "/" + std::to_string(c->index)];
+        notify();
+    }
+    void notify() {
+        if (changed) changed();
+    }
+};
+
+}  // namespace otaflash::test
