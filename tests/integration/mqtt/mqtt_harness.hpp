@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace otaflash::test {
@@ -66,5 +67,13 @@ struct recording_observer : net::mqtt_ota_observer {
         if (changed) changed();
     }
 };
+
+// The exit status of `proc` once it ends by itself (within `limit`); SIGTERM after that.
+inline int exit_status(background_process& proc, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (proc.running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return proc.stop().exit_code;
+}
 
 }  // namespace otaflash::test

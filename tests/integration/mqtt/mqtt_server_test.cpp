@@ -82,5 +82,5 @@ TEST(MqttServer, OneDeviceGetsTheImageByteForByte) {
     EXPECT_EQ(slurp(tmp.file("got.bin")), image);
     // Every chunk was asked once and answered once: 51 chunks.
     EXPECT_EQ(seen.chunk_answers.size(), 51u);
-    EXPECT_EQ(dev->stop().exit_code, 0);
+    EXPECT_EQ(exit_status(*dev, 10s), 0);
 }
