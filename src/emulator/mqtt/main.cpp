@@ -5,11 +5,10 @@
 #include "emulator/mqtt/device.hpp"
 #include "emulator/mqtt/json_events.hpp"
 
-#include "cli/exit_codes.hpp"
 #include "cli/logging.hpp"
 #include "cli/output.hpp"
-#include "cli/secrets.hpp"
 
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/proto/mqtt_ota/topics.hpp>
 #include <otaflash/version.hpp>
@@ -182,15 +181,12 @@ int main(int argc, char** argv) {
     otaflash::emulator::mqtt::device_faults faults;
     for (const auto& f : o.faults)
         if (auto added = otaflash::emulator::mqtt::add_fault(faults, f); !added) return fail(added.error());
-    otaflash::cli::password_inputs pw;
-    pw.file = o.password_file;
-    if (const char* env = std::getenv("OTAFLASH_MQTT_PASSWORD")) pw.env = env;
-    auto password = otaflash::cli::resolve_password(pw, otaflash::cli::system_password_readers());
+    auto password = mqtt::broker_password(o.password_file, std::getenv("OTAFLASH_MQTT_PASSWORD"));
     if (!password) return fail(password.error());
     if (auto logging = otaflash::cli::setup_logging(o.logging); !logging) return fail(logging.error());
     allow_descriptors(o.count);
 
-    mqtt::broker_settings broker{*url, o.username, password->password, o.ca_file};
+    mqtt::broker_settings broker{*url, o.username, std::move(*password), o.ca_file};
     o.device.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);
 
     otaflash::net::event_loop loop;
@@ -222,6 +218,6 @@ int main(int argc, char** argv) {
     }
     loop.run();
     if (status) return status;
-    if (sink.refused()) return otaflash::cli::exit_code_for(errc::broker_refused);
-    return sink.failed() ? otaflash::cli::exit_code_for(otaflash::condition::transfer) : 0;
+    if (sink.refused()) return otaflash::exit_code_for(errc::broker_refused);
+    return sink.failed() ? otaflash::exit_code_for(otaflash::condition::transfer) : 0;
 }
