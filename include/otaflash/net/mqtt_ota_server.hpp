@@ -43,7 +43,12 @@ public:
                     mqtt_ota_observer& observer, log_sink& log);
     ~mqtt_ota_server();
 
+    // Begins connecting; the observer hears on_ready or on_fatal later, from the loop.
     result<void> start();
+    // start(), then runs the loop until the server is subscribed (ok) or has failed: the broker
+    // refused it or the connect deadline passed. For callers that must know before going on
+    // (serve prints where it serves only once it does); call it before the loop runs.
+    result<void> start_and_wait();
     void stop();
 
     // Sends the trigger to `device` now, or once connected. False when the profile has nothing to

@@ -9,6 +9,7 @@
 #include "cli/output.hpp"
 
 #include <otaflash/exit_codes.hpp>
+#include <otaflash/io/limits.hpp>
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/proto/mqtt_ota/topics.hpp>
 #include <otaflash/version.hpp>
@@ -20,7 +21,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <sys/resource.h>
 #include <vector>
 
 namespace mqtt = otaflash::emulator::mqtt;
@@ -115,16 +115,6 @@ void add_options(CLI::App& app, options& o) {
     app.add_option("--log-level", o.logging.level, "trace, debug, info, warn, error (env OTAFLASH_LOG)")->group(output);
 }
 
-// Each device holds one socket; a large fleet needs more than the usual soft limit of 1024.
-void allow_descriptors(std::size_t devices) {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-    const rlim_t wanted = static_cast<rlim_t>(devices) + 64;
-    if (limit.rlim_cur >= wanted) return;
-    limit.rlim_cur = std::min(wanted, limit.rlim_max);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-}
-
 // Counts results and ends the run once every device has one.
 class fleet_sink final : public mqtt::event_sink {
 public:
@@ -184,7 +174,8 @@ int main(int argc, char** argv) {
     auto password = mqtt::broker_password(o.password_file, std::getenv("OTAFLASH_MQTT_PASSWORD"));
     if (!password) return fail(password.error());
     if (auto logging = otaflash::cli::setup_logging(o.logging); !logging) return fail(logging.error());
-    allow_descriptors(o.count);
+    // Each device holds one socket: a large fleet needs more than the usual soft limit of 1024.
+    otaflash::raise_open_files_limit(o.count + 64ull);
 
     mqtt::broker_settings broker{*url, o.username, std::move(*password), o.ca_file};
     o.device.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);

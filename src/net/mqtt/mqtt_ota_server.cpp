@@ -1,8 +1,11 @@
 #include <otaflash/net/mqtt_ota_server.hpp>
 
+#include "net/loop_detail.hpp"
+
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/proto/mqtt_ota/broker_url.hpp>
 
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -24,6 +27,7 @@ struct mqtt_ota_server::impl {
     std::vector<mq::mqtt_publish> queued;  // triggers asked for before the first connection
     bool ever_ready = false;
     bool failed = false;
+    std::optional<failure> fatal_failure;
     std::string last_failure;
     event_loop::timer_id deadline = 0;
     std::uint64_t messages = 0;
@@ -36,6 +40,7 @@ struct mqtt_ota_server::impl {
     void fatal(const failure& f) {
         if (failed) return;
         failed = true;
+        fatal_failure = f;
         if (deadline) loop.cancel_timer(deadline);
         client->stop();
         observer.on_fatal(f);
@@ -105,6 +110,19 @@ result<void> mqtt_ota_server::start() {
                              "listener); --mqtt-connect-timeout waits longer"));
     });
     return s.client->start();
+}
+
+result<void> mqtt_ota_server::start_and_wait() {
+    impl& s = *impl_;
+    if (auto started = start(); !started) return started;
+    // The connect deadline is a pending timer, so the loop always has work until one of the two.
+    auto& io = s.loop.native().io;
+    while (!s.ever_ready && !s.failed) {
+        if (io.stopped()) io.restart();
+        io.run_one();
+    }
+    if (s.failed) return *s.fatal_failure;
+    return {};
 }
 
 void mqtt_ota_server::stop() {

@@ -2,6 +2,7 @@
 // In-process `serve --mqtt` engine (net::mqtt_ota_server) on its own event loop, for tests that
 // drive emulated devices (otaflash-mqtt-device) through a private broker.
 
+#include "fixed_releases.hpp"
 #include "mosquitto_broker.hpp"
 
 #include <otaflash/net/event_loop.hpp>
@@ -17,30 +18,6 @@
 #include <vector>
 
 namespace otaflash::test {
-
-class fixed_releases final : public proto::mqtt_ota::release_lookup {
-public:
-    void add(std::string title, std::string version, bytes image) {
-        entries_.push_back({std::move(title), std::move(version), std::move(image)});
-    }
-    std::optional<proto::mqtt_ota::release_view> find(std::string_view title) const override {
-        for (const auto& e : entries_)
-            if (e.title == title) return view(e);
-        return std::nullopt;
-    }
-    std::optional<proto::mqtt_ota::release_view> only() const override {
-        if (entries_.size() != 1) return std::nullopt;
-        return view(entries_.front());
-    }
-
-private:
-    struct entry {
-        std::string title, version;
-        bytes image;
-    };
-    static proto::mqtt_ota::release_view view(const entry& e) { return {e.title, e.version, e.image, crc32(e.image)}; }
-    std::vector<entry> entries_;
-};
 
 // Records everything the server reports.
 struct recording_observer : net::mqtt_ota_observer {

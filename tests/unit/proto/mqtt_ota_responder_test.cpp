@@ -1,38 +1,17 @@
 #include <otaflash/proto/mqtt_ota/responder.hpp>
 #include <otaflash/util/crc32.hpp>
 
+#include "fixed_releases.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 using namespace otaflash;
 using namespace otaflash::proto::mqtt_ota;
+using otaflash::test::fixed_releases;
 
 namespace {
-
-class fixed_releases final : public release_lookup {
-public:
-    void add(std::string title, std::string version, bytes image) {
-        entries_.push_back({std::move(title), std::move(version), std::move(image)});
-    }
-    std::optional<release_view> find(std::string_view title) const override {
-        for (const auto& e : entries_)
-            if (e.title == title) return view(e);
-        return std::nullopt;
-    }
-    std::optional<release_view> only() const override {
-        if (entries_.size() != 1) return std::nullopt;
-        return view(entries_.front());
-    }
-
-private:
-    struct entry {
-        std::string title, version;
-        bytes image;
-    };
-    static release_view view(const entry& e) { return {e.title, e.version, e.image, crc32(e.image)}; }
-    std::vector<entry> entries_;
-};
 
 bytes pattern(std::size_t n, std::uint8_t seed = 0) {
     bytes out(n);
