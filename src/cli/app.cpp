@@ -110,6 +110,7 @@ int run(int argc, char** argv) {
     register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
+    register_serve(app, ctx);
 
     try {
         auto args = split_empty_values(argc, argv);
