@@ -1,8 +1,11 @@
 #include "cli/app.hpp"
 
 #include "cli/commands/commands.hpp"
-#include "cli/exit_codes.hpp"
+#include "cli/environment.hpp"
+#include "cli/esptool_compat.hpp"
+#include "cli/suggest.hpp"
 
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,8 +55,35 @@ std::vector<std::string> split_empty_values(int argc, char** argv) {
             args.emplace_back(a);
         }
     }
-    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments back to front
     return args;
+}
+
+// The word where a command should be that names none (`otaflash verfy`), if any.
+std::optional<std::string> unknown_command(CLI::App& app, const std::vector<std::string>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& word = args[i];
+        if (word == "--") return std::nullopt;
+        if (word.starts_with("-")) {
+            const CLI::Option* option = word.find('=') == std::string::npos ? app.get_option_no_throw(word) : nullptr;
+            if (option && option->get_expected_min() > 0) ++i;  // its value
+            continue;
+        }
+        const auto subs = app.get_subcommands([&](CLI::App* sub) { return sub->check_name(word); });
+        if (!subs.empty()) return std::nullopt;
+        return word;
+    }
+    return std::nullopt;
+}
+
+failure unknown_command_failure(CLI::App& app, const std::string& word) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (auto guess = closest(word, names))
+        return make_failure(errc::usage_error, "unknown command '" + word + "'",
+                            "did you mean 'otaflash " + *guess + "'? ('otaflash --help' lists the commands)");
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    return make_failure(errc::usage_error, "unknown command '" + word + "'", "the commands are " + list);
 }
 
 void add_global_options(CLI::App& app, global_options& g) {
@@ -60,12 +91,14 @@ void add_global_options(CLI::App& app, global_options& g) {
     app.add_flag("--json", g.json, "Print exactly one JSON document (schema otaflash/v1) on stdout")->group(output);
     app.add_option("--progress", g.progress, "Progress on stderr: auto, bar, plain, json (JSON Lines), none")
         ->default_str("auto")
+        ->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
         ->envname("OTAFLASH_PROGRESS")
         ->group(output);
     app.add_flag("-v,--verbose", g.logging.verbose, "More log detail on stderr (repeat: -vv debug, -vvv trace)")
         ->group(output);
     app.add_flag("-q,--quiet", g.logging.quiet, "Only errors on stderr")->group(output);
     app.add_option("--log-level", g.logging.level, "Log level: trace, debug, info, warn, error (env OTAFLASH_LOG)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->group(output);
     app.add_option("--log-file", g.logging.log_file, "Also write a debug log to this file")->group(output);
     app.add_flag("--non-interactive", g.non_interactive, "Never prompt (implied when stdin is not a terminal or CI is set)")
@@ -73,9 +106,9 @@ void add_global_options(CLI::App& app, global_options& g) {
         ->group(output);
 }
 
-int usage_failure(app_context& ctx, const std::string& message, const std::string& hint) {
+int usage_failure(app_context& ctx, failure f) {
     ctx.start_output();
-    return ctx.report().fail("", make_failure(errc::usage_error, message, hint));
+    return ctx.report().fail("", f);
 }
 
 }  // namespace
@@ -110,11 +143,21 @@ int run(int argc, char** argv) {
     register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
+<<<<<<< HEAD
     register_serve(app, ctx);
+=======
+    register_completion(app, ctx);
+>>>>>>> main
 
+    auto translated = from_esptool(split_empty_values(argc, argv));
+    if (!translated) {
+        ctx.global.json = argv_asks_for_json(argc, argv);
+        return usage_failure(ctx, translated.error());
+    }
+    const std::vector<std::string>& args = *translated;
     try {
-        auto args = split_empty_values(argc, argv);
-        app.parse(args);
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
+        app.parse(reversed);
     } catch (const CLI::CallForHelp&) {
         std::fputs(app.help().c_str(), stdout);
         return exit_ok;
@@ -126,18 +169,17 @@ int run(int argc, char** argv) {
         return exit_ok;
     } catch (const CLI::ParseError& e) {
         ctx.global.json = argv_asks_for_json(argc, argv);
+        if (app.get_subcommands().empty())
+            if (auto word = unknown_command(app, args)) return usage_failure(ctx, unknown_command_failure(app, *word));
         std::string where = app.get_subcommands().empty() ? std::string{"otaflash --help"}
                                                           : "otaflash " + app.get_subcommands().front()->get_name() + " --help";
-        return usage_failure(ctx, e.what(), "see '" + where + "'");
+        return usage_failure(ctx, blame_environment(make_failure(errc::usage_error, e.what(), "see '" + where + "'"),
+                                                    settings_from_environment(app, args), true));
     }
 
-    if (auto parsed = parse_progress_mode(ctx.global.progress); !parsed)
-        return usage_failure(ctx, parsed.error().message, parsed.error().hint);
-    if (auto logging = setup_logging(ctx.global.logging); !logging) {
-        ctx.start_output();
-        return ctx.report().fail("", logging.error());
-    }
-    ctx.start_output();
+    ctx.start_output(settings_from_environment(app, args));
+    if (auto parsed = parse_progress_mode(ctx.global.progress); !parsed) return ctx.report().fail("", parsed.error());
+    if (auto logging = setup_logging(ctx.global.logging); !logging) return ctx.report().fail("", logging.error());
 
     CLI::App* chosen = app.get_subcommands().front();
     const command_fn* fn = ctx.find(chosen);

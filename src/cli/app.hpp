@@ -2,6 +2,7 @@
 // The command tree. Each subcommand lives in src/cli/commands/<name>.cpp and registers itself
 // with one function; `run` parses argv, sets up logging and output, and dispatches.
 
+#include "cli/environment.hpp"
 #include "cli/logging.hpp"
 #include "cli/output.hpp"
 #include "cli/progress_render.hpp"
@@ -45,8 +46,11 @@ public:
     // Called by the register_* functions: what to run when `sub` was chosen.
     void on_run(CLI::App* sub, command_fn fn) { commands_[sub] = std::move(fn); }
 
-    // Used by run(): not for commands.
-    void start_output() { reporter_ = std::make_unique<reporter>(global.json ? output_format::json : output_format::text); }
+    // Used by run(): not for commands. `from_env`: settings a usage error may be about.
+    void start_output(std::vector<env_setting> from_env = {}) {
+        reporter_ = std::make_unique<reporter>(global.json ? output_format::json : output_format::text);
+        reporter_->blame_environment_for(std::move(from_env));
+    }
     const command_fn* find(CLI::App* sub) const;
 
 private:

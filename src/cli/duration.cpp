@@ -5,7 +5,8 @@
 
 namespace otaflash::cli {
 
-result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& option) {
+result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& option,
+                                                 std::chrono::milliseconds floor) {
     auto bad = [&] {
         return make_failure(errc::usage_error, option + ": '" + text + "' is not a duration",
                             "write e.g. 500ms, 10s, 1.5s or 2m (a bare number means seconds)");
@@ -21,6 +22,11 @@ result<std::chrono::milliseconds> parse_duration(const std::string& text, const 
     else if (unit == "m" || unit == "min") ms = value * 60000.0;
     else return bad();
     if (ms > 24.0 * 3600 * 1000) return bad();
+    if (ms < static_cast<double>(floor.count()))
+        return make_failure(errc::usage_error,
+                            option + ": '" + text + "' is shorter than its floor of " + std::to_string(floor.count()) + "ms",
+                            "a wait this short cannot tell a slow device from an absent one; give at least " +
+                                std::to_string(floor.count()) + "ms (the default suits most networks)");
     return std::chrono::milliseconds(static_cast<long long>(std::llround(ms)));
 }
 

@@ -8,6 +8,12 @@
 
 namespace otaflash::cli {
 
-result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& option);
+// The shortest wait any timeout option accepts: below it a live device on a good network cannot
+// answer in time, and the run would end in a false diagnosis ("no answer", "stalled").
+inline constexpr std::chrono::milliseconds min_timeout{100};
+
+// Refuses values below `floor` (a usage error naming the option and the floor).
+result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& option,
+                                                 std::chrono::milliseconds floor);
 
 }  // namespace otaflash::cli

@@ -1,7 +1,6 @@
 #include "cli/fleet_report.hpp"
 
-#include "cli/exit_codes.hpp"
-
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/util/endpoint_text.hpp>
 
 #include <algorithm>

@@ -1,7 +1,6 @@
 #include "cli/output.hpp"
 
-#include "cli/exit_codes.hpp"
-
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 namespace otaflash::cli {
@@ -24,7 +23,8 @@ int reporter::succeed(std::string_view command, nlohmann::json result) {
 }
 
 int reporter::fail(std::string_view command, const failure& error, nlohmann::json result) {
-    return finish(command, &error, std::move(result));
+    const failure blamed = blame_environment(error, from_env_);
+    return finish(command, &blamed, std::move(result));
 }
 
 int reporter::finish(std::string_view command, const failure* error, nlohmann::json result) {

@@ -4,6 +4,8 @@
 //   {"schema":"otaflash/v1","command":…,"ok":…,"exit_code":…,"result":{…},
 //    "error":{"code","condition","message","hint"}|null,"warnings":[…],"version":…}
 
+#include "cli/environment.hpp"
+
 #include <otaflash/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +36,9 @@ public:
     int succeed(std::string_view command, nlohmann::json result = nlohmann::json::object());
     int fail(std::string_view command, const failure& error, nlohmann::json result = nlohmann::json::object());
 
+    // A usage error about one of these settings is reported as the environment's (exit 3).
+    void blame_environment_for(std::vector<env_setting> from_env) { from_env_ = std::move(from_env); }
+
     // For a JSON document that has already been started (not for use by commands).
     const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
@@ -44,6 +49,7 @@ private:
     std::FILE* out_;
     std::FILE* err_;
     std::vector<std::string> warnings_;
+    std::vector<env_setting> from_env_;
     bool finished_ = false;
 };
 

@@ -1,11 +1,11 @@
 #include "cli/push_engine.hpp"
 
 #include "cli/app.hpp"
-#include "cli/exit_codes.hpp"
 #include "cli/logging.hpp"
 #include "cli/terminal.hpp"
 
 #include <otaflash/crypto/digest.hpp>
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/io/random.hpp>
 #include <otaflash/net/address.hpp>
 #include <otaflash/net/connect_back_listener.hpp>

@@ -228,8 +228,9 @@ private:
     }
 
     void unreadable_image(const std::string& label, std::size_t offset, failure why) {
-        file_.checks.push_back(check{"image", scope_of(label, offset), false, why.message, why.hint,
-                                     errc::image_check_failed});
+        // Its own code: a truncated or malformed image inside the file is invalid input (4), as a
+        // truncated image file alone is, not a failed check of a well-formed one (8).
+        file_.checks.push_back(check{"image", scope_of(label, offset), false, why.message, why.hint, why.code});
         file_.images.push_back({label, offset, std::nullopt, std::move(why.message)});
     }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,18 +29,30 @@ struct fd_guard {
     ~fd_guard() { if (fd >= 0) ::close(fd); }
 };
 
+// Only regular files: opening a FIFO blocks until a writer comes (and no signal ends that), and
+// opening a serial device node can reset the board on it.
+std::optional<failure> not_regular(const std::string& path, mode_t mode) {
+    if (S_ISREG(mode)) return std::nullopt;
+    if (S_ISDIR(mode))
+        return make_failure(errc::file_unreadable, path + " is a directory, not a file",
+                            "give the path of a firmware file");
+    const char* kind = S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+                       : S_ISSOCK(mode) ? "a socket" : "not a file";
+    return make_failure(errc::file_unreadable, path + " is not a regular file (" + kind + ")",
+                        "write the data to a file first and give its path");
+}
+
 }  // namespace
 
 result<bytes> read_file(const std::string& path, bool allow_empty, std::uint64_t max_size) {
-    fd_guard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (file.fd < 0) return open_failure(path, errno);
     struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return open_failure(path, errno);
+    if (auto refused = not_regular(path, st.st_mode)) return *refused;
+    // O_NONBLOCK: should the path become a FIFO after the check, open() still returns at once.
+    fd_guard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
+    if (file.fd < 0) return open_failure(path, errno);
     if (::fstat(file.fd, &st) != 0) return open_failure(path, errno);
-    if (S_ISDIR(st.st_mode))
-        return make_failure(errc::file_unreadable, path + " is a directory, not a file",
-                            "give the path of a firmware file");
-    if (!S_ISREG(st.st_mode))
-        return make_failure(errc::file_unreadable, path + " is not a regular file", "give the path of a firmware file");
+    if (auto refused = not_regular(path, st.st_mode)) return *refused;
     if (static_cast<std::uint64_t>(st.st_size) > max_size)
         return make_failure(errc::image_too_large,
                             path + " is " + std::to_string(st.st_size) + " bytes, more than the " +

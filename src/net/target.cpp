@@ -1,5 +1,7 @@
 #include <otaflash/net/target.hpp>
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace otaflash::net {
@@ -9,6 +11,12 @@ failure bad_target(std::string_view text, std::string why) {
     return make_failure(errc::target_invalid, "invalid target '" + std::string{text} + "': " + why,
                         "give HOST, HOST:PORT, [IPv6]:PORT or an IPv6 literal, e.g. 192.168.1.50, esp.local:8266, "
                         "[fe80::1%wlan0]:3232");
+}
+
+// "fe80::1%wlan0" without its zone; "127.0.0.1:8266:1" is not one (a port too many, not an address).
+bool ipv6_literal(const std::string& host) {
+    in6_addr address{};
+    return ::inet_pton(AF_INET6, host.substr(0, host.find('%')).c_str(), &address) == 1;
 }
 
 }  // namespace
@@ -47,6 +55,8 @@ result<target> parse_target(std::string_view text) {
             has_port = true;
         } else {
             t.host = std::string{text};  // no colon, or an IPv6 literal without a port
+            if (first != std::string_view::npos && !ipv6_literal(t.host))
+                return bad_target(text, "more than one ':' outside brackets, and it is not an IPv6 address");
         }
     }
     if (t.host.empty()) return bad_target(text, "no host");

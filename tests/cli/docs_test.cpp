@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
 #include <set>
+#include <sstream>
 
 using namespace otaflash::test;
 
@@ -81,4 +84,87 @@ TEST(Docs, ExitCodeTableIsTheSameInHelpManAndReadme) {
         EXPECT_NE(readme.find(row), std::string::npos) << row;
     for (const char* row : {"4\tinvalid input", "5\tunreachable", "6\tauthentication", "10\tunconfirmed", "12\tseveral targets"})
         EXPECT_NE(man.find(row), std::string::npos) << row;
+}
+
+namespace {
+
+std::vector<std::string> man_pages() {
+    std::vector<std::string> out;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string{OTAFLASH_SOURCE_DIR} + "/man"))
+        if (entry.path().extension() == ".1") out.push_back(entry.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::size_t columns(const std::string& line) {
+    return static_cast<std::size_t>(std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string cmake_lists() {
+    auto raw = slurp(std::string{OTAFLASH_SOURCE_DIR} + "/CMakeLists.txt");
+    return std::string(raw.begin(), raw.end());
+}
+
+}  // namespace
+
+// Rendered by man(1) on an 80-column terminal, no line (table, example or text) is wider, and
+// groff has nothing to complain about (it warns of tables wider than the page).
+TEST(Docs, ManPagesFitIn80Columns) {
+    ASSERT_GE(man_pages().size(), 3u) << "otaflash.1, otaflash-ota-device.1, otaflash-rom-device.1";
+    ASSERT_TRUE(std::filesystem::exists("/usr/bin/man")) << "man-db is not installed (scripts/setup --tests installs it)";
+    for (const auto& page : man_pages()) {
+        process_options options;
+        options.env = {{"MANWIDTH", "80"}, {"MANPAGER", "cat"}, {"PAGER", "cat"}, {"LC_ALL", "C.UTF-8"},
+                       {"MAN_KEEP_FORMATTING", ""}};
+        auto r = run_process({"/usr/bin/man", "-l", std::string{OTAFLASH_SOURCE_DIR} + "/man/" + page}, options);
+        ASSERT_EQ(r.exit_code, 0) << page << ": " << r.err;
+        EXPECT_EQ(r.err, "") << page << ": groff warns";
+        std::istringstream text(r.out);
+        int number = 0;
+        for (std::string line; std::getline(text, line);) {
+            ++number;
+            EXPECT_LE(columns(line), 80u) << page << " line " << number << ": " << line;
+        }
+    }
+}
+
+// SEE ALSO names only pages that otaflash installs, and CMake installs every page in man/.
+TEST(Docs, SeeAlsoNamesInstalledPagesOnly) {
+    const std::string cmake = cmake_lists();
+    for (const auto& page : man_pages()) {
+        EXPECT_NE(cmake.find("man/" + page), std::string::npos) << page << " is not installed by CMakeLists.txt";
+        auto raw = slurp(std::string{OTAFLASH_SOURCE_DIR} + "/man/" + page);
+        std::string text(raw.begin(), raw.end());
+        auto at = text.find(".SH SEE ALSO");
+        ASSERT_NE(at, std::string::npos) << page;
+        const std::string see_also = text.substr(at, text.find("\n.SH", at + 1) - at);
+        std::regex reference(R"(\.BR ([A-Za-z0-9_\\-]+) \((\d)\))");
+        int named = 0;
+        for (std::sregex_iterator it(see_also.begin(), see_also.end(), reference), end; it != end; ++it) {
+            const std::string name = std::regex_replace((*it)[1].str(), std::regex(R"(\\-)"), "-");
+            const std::string file = name + "." + (*it)[2].str();
+            EXPECT_TRUE(std::filesystem::exists(std::string{OTAFLASH_SOURCE_DIR} + "/man/" + file))
+                << page << " SEE ALSO names " << file << ", which otaflash does not install";
+            ++named;
+        }
+        EXPECT_GT(named, 0) << page;
+    }
+}
+
+// `cmake --install` puts the programs, every man page and the completion scripts where the
+// shells and man(1) look for them.
+TEST(Docs, InstallPutsManPagesAndCompletionsInTheStandardPlaces) {
+    temp_dir prefix;
+    process_options options;
+    options.timeout = std::chrono::minutes(2);
+    auto r = run_process({OTAFLASH_CMAKE, "--install", OTAFLASH_BUILD_DIR, "--prefix", prefix.path()}, options);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const auto& page : man_pages())
+        EXPECT_TRUE(std::filesystem::exists(prefix.file("share/man/man1/" + page))) << page;
+    for (const char* file : {"bin/otaflash", "bin/otaflash-rom-device", "bin/otaflash-ota-device",
+                             "share/bash-completion/completions/otaflash", "share/zsh/site-functions/_otaflash",
+                             "share/fish/vendor_completions.d/otaflash.fish"})
+        EXPECT_TRUE(std::filesystem::exists(prefix.file(file))) << file;
+    auto installed = slurp(prefix.file("share/bash-completion/completions/otaflash"));
+    EXPECT_NE(std::string(installed.begin(), installed.end()).find("complete -o filenames"), std::string::npos);
 }

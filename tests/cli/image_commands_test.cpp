@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sys/stat.h>
 
 using namespace otaflash;
 using namespace otaflash::test;
@@ -146,6 +147,27 @@ TEST(Verify, MissingEmptyDirectoryRandomAndFilesystemInputsExitFour) {
         EXPECT_EQ(count_lines(r.err, "error: "), 1u) << r.err;
         EXPECT_TRUE(contains(r.err, reason)) << path << "\n" << r.err;
         EXPECT_TRUE(contains(r.err, path)) << r.err;
+    }
+}
+
+// A FIFO (or a device node) would block in open() until a writer comes, and Ctrl-C could not end
+// that: the file type is checked before anything is opened.
+TEST(Verify, FifoIsRefusedWithExitFourInsteadOfHanging) {
+    temp_dir dir;
+    const std::string fifo = dir.file("image.fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    process_options opts;
+    opts.timeout = std::chrono::milliseconds(60000);
+    const std::vector<std::string> commands[] = {
+        {"verify", fifo},
+        {"info", fifo},
+        {"push", "--non-interactive", fifo, "127.0.0.1"},
+    };
+    for (const auto& args : commands) {
+        auto r = run_otaflash(args, opts);
+        EXPECT_FALSE(r.timed_out) << args.front() << " hung on a FIFO";
+        EXPECT_EQ(r.exit_code, 4) << args.front() << "\n" << r.err;
+        EXPECT_TRUE(contains(r.err, fifo + " is not a regular file (a FIFO)")) << r.err;
     }
 }
 

@@ -43,7 +43,7 @@ nlohmann::json to_json(const mdns::service_instance& d) {
 
 int run_discover(app_context& ctx, const discover_options& o) {
     auto& out = ctx.report();
-    auto timeout = parse_duration(o.timeout, "--timeout");
+    auto timeout = parse_duration(o.timeout, "--timeout", min_timeout);
     if (!timeout) return out.fail("discover", timeout.error());
     auto filter = mdns::parse_txt_filter(o.filter);
     if (!filter) return out.fail("discover", filter.error());

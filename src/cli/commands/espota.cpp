@@ -5,6 +5,7 @@
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
 #include "cli/commands/push_image.hpp"
+#include "cli/duration.hpp"
 #include "cli/push_engine.hpp"
 
 #include <CLI/CLI.hpp>
@@ -70,8 +71,11 @@ int run_espota(app_context& ctx, const espota_args& a) {
     settings.cmd = a.spiffs ? espota::command::filesystem : espota::command::flash;
     // espota.py waits for each invitation answer -t seconds (default 10), up to 10 times (esp32).
     if (a.timeout) {
-        if (!std::isfinite(*a.timeout) || *a.timeout <= 0 || *a.timeout > 3600)
-            return finish(out, make_failure(errc::usage_error, "-t/--timeout must be a number of seconds above 0",
+        if (!std::isfinite(*a.timeout) || *a.timeout * 1000.0 < static_cast<double>(min_timeout.count()) ||
+            *a.timeout > 3600)
+            return finish(out, make_failure(errc::usage_error,
+                                            "-t/--timeout must be a number of seconds from its floor of " +
+                                                std::to_string(min_timeout.count()) + "ms up to 3600",
                                             "e.g. -t 10"));
         settings.times.invite = std::chrono::milliseconds(static_cast<long long>(std::llround(*a.timeout * 1000.0)));
     } else {

@@ -83,7 +83,7 @@ result<espota::timeouts> parse_timeouts(const push_args& a) {
                             {a.ack_timeout, t.ack, "--ack-timeout"},
                             {a.result_timeout, t.result, "--result-timeout"}};
     for (const auto& f : fields) {
-        auto d = parse_duration(f.text, f.option);
+        auto d = parse_duration(f.text, f.option, min_timeout);
         if (!d) return std::move(d).error();
         f.value = *d;
     }
@@ -189,12 +189,12 @@ int run_push_command(app_context& ctx, const push_args& a) {
     if (!times) return fail(std::move(times).error());
     settings.times = *times;
     settings.cmd = a.filesystem ? espota::command::filesystem : espota::command::flash;
-    auto mdns_timeout = parse_duration(a.mdns_timeout, "--mdns-timeout");
+    auto mdns_timeout = parse_duration(a.mdns_timeout, "--mdns-timeout", min_timeout);
     if (!mdns_timeout) return fail(std::move(mdns_timeout).error());
     settings.mdns.timeout = *mdns_timeout;
     settings.mdns.interfaces = a.interfaces;
     settings.mdns.port = a.mdns_port;
-    auto retry_delay = parse_duration(a.retry_delay, "--retry-delay");
+    auto retry_delay = parse_duration(a.retry_delay, "--retry-delay", std::chrono::milliseconds{0});
     if (!retry_delay) return fail(std::move(retry_delay).error());
 
     password_inputs secrets;
@@ -373,9 +373,10 @@ void register_push(CLI::App& app, app_context& ctx) {
         ->group(mdns_group);
 
     sub->footer(
-        "Exit status: 0 the device confirmed (OK); 4 bad image or option value; 5 no answer or no connect-back;\n"
-        "6 authentication; 7 transfer broke or the device reported an error; 8 the device's check of the image\n"
-        "failed; 9 local address/port unusable; 10 sent but not confirmed; 11 device refused; 130/143 interrupted.\n"
+        "Exit status: 0 the device confirmed (OK); 2 bad option or option value; 4 bad image or target;\n"
+        "5 no answer or no connect-back; 6 authentication; 7 transfer broke or the device reported an error;\n"
+        "8 the device's check of the image failed; 9 local address/port unusable; 10 sent but not confirmed;\n"
+        "11 device refused; 130/143 interrupted.\n"
         "Fleets: 0 every device updated; one class's code when none was and all failed alike; otherwise 12.\n\n"
         "Examples:\n"
         "  otaflash push build/app.bin 192.168.1.50                 try ports 3232, 8266, 2040\n"

@@ -9,9 +9,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace otaflash::cli {
+namespace {
+// esptool spells the same values with underscores (default_reset, hard_reset, no_reset).
+std::string dashes(std::string value) {
+    std::replace(value.begin(), value.end(), '_', '-');
+    return value;
+}
+}  // namespace
 
 CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args, bool port_required) {
     const char* group = "Connection";
@@ -30,14 +38,16 @@ CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args
         ->group(group);
     sub->add_option("--before", args.before,
                     "Before connecting: default (DTR/RTS reset into the bootloader), usb-reset (the chip's own "
-                    "USB-Serial/JTAG), no-reset")
-        ->check(CLI::IsMember({"default", "default-reset", "usb-reset", "no-reset"}))
+                    "USB-Serial/JTAG), no-reset; esptool's default_reset, usb_reset, no_reset and "
+                    "no_reset_no_sync (taken as no-reset) too")
+        ->check(CLI::IsMember({"default", "default-reset", "usb-reset", "no-reset", "no-reset-no-sync"}, dashes))
         ->default_str("default")
         ->group(group);
     sub->add_option("--after", args.after,
                     "Afterwards: hard-reset (pulse EN via RTS; without modem lines the ROM starts the application), "
-                    "soft-reset (the ROM starts the application), no-reset (stay in the bootloader)")
-        ->check(CLI::IsMember({"hard-reset", "soft-reset", "no-reset"}))
+                    "soft-reset (the ROM starts the application), no-reset (stay in the bootloader); esptool's "
+                    "hard_reset, soft_reset, no_reset too")
+        ->check(CLI::IsMember({"hard-reset", "soft-reset", "no-reset"}, dashes))
         ->default_str("hard-reset")
         ->group(group);
     sub->add_option("--reset-sequence", args.reset_sequence,
@@ -48,7 +58,8 @@ CLI::Option* add_rom_connection_options(CLI::App* sub, rom_connection_args& args
         ->check(CLI::Range(1, 1000))
         ->group(group);
     sub->add_option("--flash-size", args.flash_size,
-                    "Flash size (4MB, 16MB, 0x400000); otherwise what the flash chip reports, else the image header")
+                    "Flash size (4MB, 16MB, 0x400000); otherwise (or with esptool's detect or keep) what the flash "
+                    "chip reports, else the image header")
         ->group(group);
     sub->add_option("--stub", args.stub,
                     "esptool's flasher stub: auto (look where pip, PlatformIO and ESP-IDF install esptool), none "
@@ -69,8 +80,9 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
     // A raw socket carries bytes only: the server's serial port keeps its rate whatever the ROM is
     // told, so the session stays at the rate it synced at.
     request.baud = network ? std::min<std::uint32_t>(rom::rom_initial_baud, args.baud) : args.baud;
-    rom::before_reset before = args.before == "usb-reset" ? rom::before_reset::usb_reset
-                               : args.before == "no-reset" ? rom::before_reset::no_reset
+    // no-reset-no-sync (esptool: the loader already listens) still syncs: a listening loader answers.
+    rom::before_reset before = args.before == "usb-reset"                                  ? rom::before_reset::usb_reset
+                               : args.before == "no-reset" || args.before == "no-reset-no-sync" ? rom::before_reset::no_reset
                                                            : rom::before_reset::default_reset;
     if (!args.reset_sequence.empty()) {
         auto custom = rom::parse_reset_sequence(args.reset_sequence);
@@ -88,7 +100,8 @@ result<void> fill_session_request(const rom_connection_args& args, const chip_in
     request.after = args.after == "soft-reset" ? rom::after_action::soft_reset
                     : args.after == "no-reset" ? rom::after_action::no_reset
                                                : rom::after_action::hard_reset;
-    if (!args.flash_size.empty()) {
+    // esptool's detect and keep: otaflash never rewrites an image header, so both mean "as detected".
+    if (!args.flash_size.empty() && args.flash_size != "detect" && args.flash_size != "keep") {
         auto size = rom::parse_flash_size(args.flash_size);
         if (!size)
             return make_failure(errc::usage_error, "--flash-size '" + args.flash_size + "' is not a size",

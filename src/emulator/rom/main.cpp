@@ -4,8 +4,7 @@
 #include "device.hpp"
 #include "options.hpp"
 
-#include "cli/exit_codes.hpp"
-
+#include <otaflash/exit_codes.hpp>
 #include <otaflash/version.hpp>
 
 #include <nlohmann/json.hpp>
@@ -95,7 +94,7 @@ int main(int argc, char** argv) {
         const auto& f = parsed.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n", f.message.c_str());
         if (!f.hint.empty()) std::fprintf(stderr, "  hint: %s\n", f.hint.c_str());
-        return cli::exit_code_for(f.code);
+        return exit_code_for(f.code);
     }
     auto& cmd = *parsed;
     if (cmd.show_help) {
@@ -113,7 +112,7 @@ int main(int argc, char** argv) {
     if (auto opened = dev.open(); !opened) {
         const auto& f = opened.error();
         std::fprintf(stderr, "otaflash-rom-device: error: %s\n  hint: %s\n", f.message.c_str(), f.hint.c_str());
-        return cli::exit_code_for(f.code);
+        return exit_code_for(f.code);
     }
     dev.run();
     return 0;

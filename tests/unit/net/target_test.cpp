@@ -35,6 +35,9 @@ TEST(Target, Ipv6) {
     ASSERT_TRUE(t);
     EXPECT_EQ(t->host, "fe80::1%wlan0");
     EXPECT_EQ(t->port, 2040);
+    t = parse_target("fe80::1%wlan0");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->host, "fe80::1%wlan0");
     t = parse_target("[2001:db8::5]");
     ASSERT_TRUE(t);
     EXPECT_EQ(t->host, "2001:db8::5");
@@ -43,7 +46,8 @@ TEST(Target, Ipv6) {
 
 TEST(Target, Invalid) {
     for (const char* bad : {"", ":3232", "host:", "host:0", "host:65536", "host:12ab", "[::1", "[::1]3232",
-                            "[esp.local]:1", "[]:1"}) {
+                            "[esp.local]:1", "[]:1",
+                            "127.0.0.1:8266:1", "esp.local:8266:1", "1:2:3"}) {
         auto t = parse_target(bad);
         ASSERT_FALSE(t) << bad;
         EXPECT_EQ(t.error().code, errc::target_invalid) << bad;

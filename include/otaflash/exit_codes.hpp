@@ -1,9 +1,10 @@
 #pragma once
 // The one exit-code table (README "Exit status" and man/otaflash.1 EXIT STATUS list the same).
+// A core fact beside the error classes, so the emulators and otaflash share it without the CLI.
 
 #include <otaflash/error.hpp>
 
-namespace otaflash::cli {
+namespace otaflash {
 
 inline constexpr int exit_ok = 0;
 
@@ -11,4 +12,4 @@ int exit_code_for(condition c) noexcept;
 // Like the condition's code, except that SIGTERM gives 143 (128 + 15) where SIGINT gives 130.
 int exit_code_for(errc code) noexcept;
 
-}  // namespace otaflash::cli
+}  // namespace otaflash

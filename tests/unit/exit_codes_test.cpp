@@ -1,11 +1,10 @@
-#include "cli/exit_codes.hpp"
+#include <otaflash/exit_codes.hpp>
 
 #include <gtest/gtest.h>
 
 #include <set>
 
 using namespace otaflash;
-using otaflash::cli::exit_code_for;
 
 // The documented table (README "Exit status", man/otaflash.1 EXIT STATUS).
 TEST(ExitCodes, MatchTheDocumentedTable) {

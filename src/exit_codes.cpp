@@ -1,6 +1,6 @@
-#include "cli/exit_codes.hpp"
+#include <otaflash/exit_codes.hpp>
 
-namespace otaflash::cli {
+namespace otaflash {
 
 int exit_code_for(condition c) noexcept {
     switch (c) {
@@ -25,4 +25,4 @@ int exit_code_for(errc code) noexcept {
     return code == errc::interrupted_sigterm ? 143 : exit_code_for(condition_of(code));
 }
 
-}  // namespace otaflash::cli
+}  // namespace otaflash
