@@ -143,11 +143,8 @@ int run(int argc, char** argv) {
     register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
-<<<<<<< HEAD
     register_serve(app, ctx);
-=======
     register_completion(app, ctx);
->>>>>>> main
 
     auto translated = from_esptool(split_empty_values(argc, argv));
     if (!translated) {

@@ -1,6 +1,6 @@
 #include "cli/serve_run.hpp"
 
-#include "cli/exit_codes.hpp"
+#include <otaflash/exit_codes.hpp>
 
 #include <otaflash/io/file.hpp>
 #include <otaflash/net/event_loop.hpp>
