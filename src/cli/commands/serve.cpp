@@ -54,11 +54,11 @@ int run(app_context& ctx, const serve_options& o) {
     auto& out = ctx.report();
     serve_settings settings;
     settings.json = ctx.global.json;
-    auto grace = parse_duration(o.grace, "--grace");
+    auto grace = parse_duration(o.grace, "--grace", std::chrono::milliseconds(0));
     if (!grace) return out.fail("serve", grace.error());
     settings.grace = *grace;
     if (!o.deadline.empty()) {
-        auto deadline = parse_duration(o.deadline, "--deadline");
+        auto deadline = parse_duration(o.deadline, "--deadline", min_timeout);
         if (!deadline) return out.fail("serve", deadline.error());
         settings.deadline = *deadline;
     }
