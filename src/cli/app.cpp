@@ -146,7 +146,10 @@ int run(int argc, char** argv) {
     register_serve(app, ctx);
     register_completion(app, ctx);
 
-    auto translated = from_esptool(split_empty_values(argc, argv));
+    auto translated = from_esptool(split_empty_values(argc, argv), [&](std::string_view name) {
+        const CLI::Option* option = app.get_option_no_throw(std::string(name));
+        return option != nullptr && option->get_expected_min() > 0;
+    });
     if (!translated) {
         ctx.global.json = argv_asks_for_json(argc, argv);
         return usage_failure(ctx, translated.error());

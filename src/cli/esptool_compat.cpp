@@ -73,19 +73,22 @@ failure not_supported(std::string_view option, std::string why) {
 
 }  // namespace
 
-result<std::vector<std::string>> from_esptool(std::vector<std::string> args) {
+result<std::vector<std::string>> from_esptool(std::vector<std::string> args,
+                                              const std::function<bool(std::string_view)>& global_takes_value) {
     std::size_t command_at = args.size();
-    std::string_view ours;
     for (std::size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
-        auto alias = std::find_if(command_aliases.begin(), command_aliases.end(),
-                                  [&](const command_alias& a) { return args[i] == a.esptool; });
-        if (alias != command_aliases.end()) {
+        auto [name, inline_value] = split_inline(args[i]);
+        if (!name.starts_with("-")) {
             command_at = i;
-            ours = alias->ours;
             break;
         }
+        if (!inline_value && (one_of(name, global_with_value) || global_takes_value(name))) ++i;
     }
     if (command_at == args.size()) return args;
+    auto alias = std::find_if(command_aliases.begin(), command_aliases.end(),
+                              [&](const command_alias& a) { return args[command_at] == a.esptool; });
+    if (alias == command_aliases.end()) return args;
+    const std::string_view ours = alias->ours;
 
     std::vector<std::string> before, moved, after;
     for (std::size_t i = 0; i < command_at; ++i) {

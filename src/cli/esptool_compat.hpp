@@ -9,13 +9,18 @@
 #include <otaflash/error.hpp>
 #include <otaflash/result.hpp>
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace otaflash::cli {
 
-// `args` without the program name. An esptool option otaflash cannot honour (a --flash-mode that
-// would rewrite an image header, --erase-all, ...) is a usage error naming it.
-result<std::vector<std::string>> from_esptool(std::vector<std::string> args);
+// `args` without the program name; the command is the first word that is neither an option nor
+// the value of one (`global_takes_value` says which of otaflash's global options take one). An
+// esptool option otaflash cannot honour (a --flash-mode that would rewrite an image header,
+// --erase-all, ...) is a usage error naming it.
+result<std::vector<std::string>> from_esptool(std::vector<std::string> args,
+                                              const std::function<bool(std::string_view)>& global_takes_value);
 
 }  // namespace otaflash::cli

@@ -91,18 +91,33 @@ TEST(Completion, BashCompletesCommandsOptionsAndValues) {
     EXPECT_TRUE(has_line(bash_complete(path, "otaflash completion f"), "fish"));
 }
 
-TEST(Completion, ZshScriptIsValidAndRegistersItself) {
+// zsh completes on a terminal only: an interactive zsh on a pseudo-terminal (zsh/zpty) loads the
+// script from fpath through compinit, gets TAB after each line, and the completion must appear.
+TEST(Completion, ZshCompletesCommandsOptionsAndValues) {
     const std::string zsh = find_shell("zsh");
     temp_dir dir;
     checked_script(dir, "zsh", zsh, "-n", "_otaflash");
     if (zsh.empty()) return;
-    // Loaded as a user would (compinit, then the file on fpath), the function is bound to otaflash.
-    auto loaded = run_process({zsh, "-f", "-c",
-                               "fpath=(" + dir.path() + " $fpath); autoload -Uz compinit; compinit -u -D; "
-                               "print -r -- ${_comps[otaflash]}; autoload -Uz _otaflash; "
-                               "whence -w _otaflash"});
-    EXPECT_EQ(loaded.exit_code, 0) << loaded.err;
-    EXPECT_NE(loaded.out.find("_otaflash"), std::string::npos) << loaded.out << loaded.err;
+    const std::string driver = R"(zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=()" + dir.path() + R"( \$fpath); autoload -Uz compinit; compinit -u -D; echo READY"
+zpty -r z out '*READY*'
+try() {
+    zpty -w -n z $'\C-u'"$1"$'\t'
+    zpty -r z out "*$2*" && print -r -- "completed: $1 -> $2"
+}
+try 'otaflash ser' serial
+try 'otaflash serial --bef' --before
+try 'otaflash serial --after so' soft-reset
+try 'otaflash verify --js' --json
+zpty -d z
+)";
+    process_options options;
+    options.timeout = std::chrono::seconds(30);  // a completion that never comes leaves zpty waiting
+    auto r = run_process({zsh, "-f", "-c", driver}, options);
+    for (const char* expected : {"otaflash ser -> serial", "otaflash serial --bef -> --before",
+                                 "otaflash serial --after so -> soft-reset", "otaflash verify --js -> --json"})
+        EXPECT_NE(r.out.find(std::string("completed: ") + expected), std::string::npos) << expected << "\n" << r.out << r.err;
 }
 
 TEST(Completion, FishCompletesCommandsOptionsAndValues) {

@@ -9,11 +9,23 @@ using namespace otaflash;
 using namespace otaflash::cli;
 using words = std::vector<std::string>;
 
+namespace {
+// otaflash's global options that take a value.
+bool takes_value(std::string_view name) { return name == "--progress" || name == "--log-level" || name == "--log-file"; }
+
+result<words> from_esptool(words args) { return cli::from_esptool(std::move(args), takes_value); }
+}  // namespace
+
 TEST(EsptoolCompat, OtaflashCommandLinesPassUntouched) {
     const words ours{"--json", "serial", "-p", "/dev/ttyUSB0", "--after", "no-reset", "0x1000", "write_flash.bin"};
     EXPECT_EQ(*from_esptool(ours), ours);
     const words after_end{"verify", "--", "write_flash"};
     EXPECT_EQ(*from_esptool(after_end), after_end);
+    // A file named like esptool's command, where otaflash's command has been given already.
+    const words file_named_so{"verify", "write_flash", "verify_flash"};
+    EXPECT_EQ(*from_esptool(file_named_so), file_named_so);
+    const words option_value{"--log-file", "write_flash", "info", "app.bin"};
+    EXPECT_EQ(*from_esptool(option_value), option_value);
 }
 
 TEST(EsptoolCompat, GlobalOptionsBeforeTheCommandMoveAfterIt) {
@@ -31,8 +43,8 @@ TEST(EsptoolCompat, GlobalOptionsBeforeTheCommandMoveAfterIt) {
     EXPECT_EQ(*from_esptool({"--json", "--before=no-reset-no-sync", "--no-stub", "write-flash", "-z", "-fs", "4MB", "0x0", "a.bin"}),
               (words{"--json", "serial", "--before=no-reset-no-sync", "--stub", "none", "--compress", "--flash-size",
                      "4MB", "0x0", "a.bin"}));
-    EXPECT_EQ(*from_esptool({"-p", "X", "verify_flash", "--diff", "yes", "0x10000", "app.bin"}),
-              (words{"verify", "-p", "X", "0x10000", "app.bin"}));
+    EXPECT_EQ(*from_esptool({"--progress", "none", "-p", "X", "verify_flash", "--diff", "yes", "0x10000", "app.bin"}),
+              (words{"--progress", "none", "verify", "-p", "X", "0x10000", "app.bin"}));
 }
 
 TEST(EsptoolCompat, WhatOtaflashCannotHonourIsAUsageErrorNamingIt) {
