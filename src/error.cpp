@@ -45,6 +45,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::write_failed: return "write_failed";
     case errc::result_unconfirmed: return "result_unconfirmed";
     case errc::verify_unsupported: return "verify_unsupported";
+    case errc::expected_devices_missing: return "expected_devices_missing";
     case errc::some_targets_failed: return "some_targets_failed";
     case errc::cancelled_fail_fast: return "cancelled_fail_fast";
     case errc::interrupted_sigint: return "interrupted_sigint";
@@ -95,7 +96,8 @@ condition condition_of(errc code) noexcept {
     case errc::permission_denied:
     case errc::write_failed: return condition::local_resource;
     case errc::result_unconfirmed:
-    case errc::verify_unsupported: return condition::unconfirmed;
+    case errc::verify_unsupported:
+    case errc::expected_devices_missing: return condition::unconfirmed;
     case errc::some_targets_failed:
     case errc::cancelled_fail_fast: return condition::partial;
     case errc::interrupted_sigint:

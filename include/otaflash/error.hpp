@@ -74,6 +74,7 @@ enum class errc : std::uint16_t {
     // unconfirmed
     result_unconfirmed,
     verify_unsupported,
+    expected_devices_missing,  // serve --expect: the deadline passed before every device had the release
     // several targets
     some_targets_failed,
     cancelled_fail_fast,   // a device stopped or never started because another failed under --fail-fast

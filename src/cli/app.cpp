@@ -143,6 +143,7 @@ int run(int argc, char** argv) {
     register_serial(app, ctx);
     register_push(app, ctx);
     register_espota(app, ctx);
+    register_serve(app, ctx);
     register_completion(app, ctx);
 
     auto translated = from_esptool(split_empty_values(argc, argv), [&](std::string_view name) {
