@@ -18,12 +18,14 @@ std::string_view code_name(errc code) noexcept {
     case errc::target_invalid: return "target_invalid";
     case errc::host_not_found: return "host_not_found";
     case errc::invite_no_reply: return "invite_no_reply";
+    case errc::broker_unreachable: return "broker_unreachable";
     case errc::accept_timeout: return "accept_timeout";
     case errc::serial_port_not_found: return "serial_port_not_found";
     case errc::sync_failed: return "sync_failed";
     case errc::not_in_download_mode: return "not_in_download_mode";
     case errc::auth_required: return "auth_required";
     case errc::auth_failed: return "auth_failed";
+    case errc::broker_refused: return "broker_refused";
     case errc::auth_no_reply: return "auth_no_reply";
     case errc::auth_scheme_unknown: return "auth_scheme_unknown";
     case errc::password_unavailable: return "password_unavailable";
@@ -44,6 +46,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::write_failed: return "write_failed";
     case errc::result_unconfirmed: return "result_unconfirmed";
     case errc::verify_unsupported: return "verify_unsupported";
+    case errc::expected_devices_missing: return "expected_devices_missing";
     case errc::some_targets_failed: return "some_targets_failed";
     case errc::cancelled_fail_fast: return "cancelled_fail_fast";
     case errc::interrupted_sigint: return "interrupted_sigint";
@@ -71,11 +74,13 @@ condition condition_of(errc code) noexcept {
     case errc::accept_timeout:
     case errc::serial_port_not_found:
     case errc::sync_failed:
+    case errc::broker_unreachable:
     case errc::not_in_download_mode: return condition::unreachable;
     case errc::auth_required:
     case errc::auth_failed:
     case errc::auth_no_reply:
     case errc::auth_scheme_unknown:
+    case errc::broker_refused:
     case errc::password_unavailable: return condition::auth;
     case errc::device_refused: return condition::device_refused;
     case errc::connection_lost:
@@ -93,7 +98,8 @@ condition condition_of(errc code) noexcept {
     case errc::permission_denied:
     case errc::write_failed: return condition::local_resource;
     case errc::result_unconfirmed:
-    case errc::verify_unsupported: return condition::unconfirmed;
+    case errc::verify_unsupported:
+    case errc::expected_devices_missing: return condition::unconfirmed;
     case errc::some_targets_failed:
     case errc::cancelled_fail_fast: return condition::partial;
     case errc::interrupted_sigint:

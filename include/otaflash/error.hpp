@@ -45,12 +45,14 @@ enum class errc : std::uint16_t {
     serial_port_not_found,
     sync_failed,
     not_in_download_mode,
+    broker_unreachable,    // no MQTT broker answered within the connect deadline
     // auth
     auth_required,
     auth_failed,
     auth_no_reply,
     auth_scheme_unknown,
     password_unavailable,
+    broker_refused,        // the MQTT broker refused the connection (CONNACK: credentials, not authorised)
     // device refused
     device_refused,
     // transfer
@@ -73,6 +75,7 @@ enum class errc : std::uint16_t {
     // unconfirmed
     result_unconfirmed,
     verify_unsupported,
+    expected_devices_missing,  // serve --expect: the deadline passed before every device had the release
     // several targets
     some_targets_failed,
     cancelled_fail_fast,   // a device stopped or never started because another failed under --fail-fast

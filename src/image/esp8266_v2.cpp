@@ -2,9 +2,8 @@
 
 #include "image/image_reader.hpp"
 
+#include <otaflash/util/crc32.hpp>
 #include <otaflash/util/hex.hpp>
-
-#include <zlib.h>
 
 #include <algorithm>
 
@@ -14,15 +13,8 @@ constexpr std::size_t crc_size = 4;
 }  // namespace
 
 std::uint32_t esp8266_v2_crc(byte_view data) noexcept {
-    uLong crc = ::crc32(0L, Z_NULL, 0);
-    // zlib takes uInt lengths: feed large inputs in pieces.
-    while (!data.empty()) {
-        const auto n = static_cast<uInt>(std::min<std::size_t>(data.size(), 1u << 30));
-        crc = ::crc32(crc, data.data(), n);
-        data = data.subspan(n);
-    }
-    auto value = static_cast<std::uint32_t>(crc);
-    return (value & 0x80000000u) ? value ^ 0xFFFFFFFFu : value + 1;
+    const std::uint32_t crc = crc32(data);
+    return (crc & 0x80000000u) ? crc ^ 0xFFFFFFFFu : crc + 1;
 }
 
 result<image_info> read_esp8266_v2(byte_view data) {

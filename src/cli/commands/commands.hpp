@@ -14,6 +14,7 @@ void register_verify(CLI::App& app, app_context& ctx);
 void register_serial(CLI::App& app, app_context& ctx);
 void register_push(CLI::App& app, app_context& ctx);
 void register_espota(CLI::App& app, app_context& ctx);
+void register_serve(CLI::App& app, app_context& ctx);
 void register_completion(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli

@@ -1,0 +1,109 @@
+// `otaflash serve [OPTIONS] RELEASE...`: the update server for devices that pull. This file parses
+// the options, loads and checks the releases (before anything listens), builds the catalog and
+// the transports, and hands them to run_serve (cli/serve_run.hpp).
+
+#include "cli/app.hpp"
+#include "cli/commands/commands.hpp"
+#include "cli/duration.hpp"
+#include "cli/serve_run.hpp"
+
+#include <otaflash/release/catalog.hpp>
+#include <otaflash/release_store/load.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+
+namespace otaflash::cli {
+namespace {
+
+struct serve_options {
+    std::vector<std::string> releases;
+    std::string version, title, fs_image;
+    std::vector<std::string> channels;
+    std::vector<std::string> expect;
+    std::string deadline;
+    std::string grace = "10s";
+    std::vector<std::string> allow;
+    std::vector<std::string> pins;
+    unsigned rollout = 100;
+};
+
+result<release::policy> make_policy(const serve_options& o) {
+    release::policy rules;
+    auto allowed = read_expected(o.allow);  // same FILE|MAC shape as --expect
+    if (!allowed) return std::move(allowed).error();
+    for (const auto& id : *allowed) {
+        auto mac = release::normalize_mac(id);
+        if (!mac) return make_failure(errc::usage_error, "--allow: '" + id + "' is not a MAC address", "write AA:BB:CC:DD:EE:FF");
+        rules.allow.push_back(*mac);
+    }
+    for (const auto& pin : o.pins) {
+        auto eq = pin.find('=');
+        auto mac = release::normalize_mac(pin.substr(0, eq == std::string::npos ? pin.size() : eq));
+        if (eq == std::string::npos || !mac || eq + 1 == pin.size())
+            return make_failure(errc::usage_error, "--pin: '" + pin + "' is not MAC=VERSION", "e.g. --pin AA:BB:CC:DD:EE:FF=2.3.1");
+        rules.pins[*mac] = pin.substr(eq + 1);
+    }
+    if (o.rollout > 100) return make_failure(errc::usage_error, "--rollout takes a percentage, 0 to 100", {});
+    rules.rollout_percent = o.rollout;
+    return rules;
+}
+
+int run(app_context& ctx, const serve_options& o) {
+    auto& out = ctx.report();
+    serve_settings settings;
+    settings.json = ctx.global.json;
+    auto grace = parse_duration(o.grace, "--grace", std::chrono::milliseconds(0));
+    if (!grace) return out.fail("serve", grace.error());
+    settings.grace = *grace;
+    if (!o.deadline.empty()) {
+        auto deadline = parse_duration(o.deadline, "--deadline", min_timeout);
+        if (!deadline) return out.fail("serve", deadline.error());
+        settings.deadline = *deadline;
+    }
+    auto expected = read_expected(o.expect);
+    if (!expected) return out.fail("serve", expected.error());
+    settings.expect = std::move(*expected);
+    auto rules = make_policy(o);
+    if (!rules) return out.fail("serve", rules.error());
+
+    release_store::load_options load;
+    if (!o.version.empty()) load.version = o.version;
+    if (!o.title.empty()) load.title = o.title;
+    if (!o.fs_image.empty()) load.fs_image = o.fs_image;
+    load.channels = o.channels;
+    auto releases = release_store::load_releases(o.releases, load);
+    if (!releases) return out.fail("serve", releases.error());
+    release::catalog catalog(std::move(*releases), std::move(*rules));
+
+    std::vector<std::unique_ptr<serve::backend>> backends;  // the transports plug in here
+    return run_serve(catalog, std::move(backends), settings);
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, app_context& ctx) {
+    auto opts = std::make_shared<serve_options>();
+    auto* sub = app.add_subcommand("serve", "Serve firmware to devices that pull it (HTTP/HTTPS)");
+    sub->add_option("release", opts->releases, "Image file(s) or release folder(s) holding releases.json")->required();
+    sub->add_option("--version", opts->version,
+                    "Version of an image file (default: its app descriptor). Versions compare as semantic "
+                    "versions when both are (1.2.10 > 1.2.9), otherwise any different text is an update");
+    sub->add_option("--title", opts->title, "Title of an image file (default: its project name, else the file name)");
+    sub->add_option("--channel", opts->channels, "Channel of an image file (repeatable): served below /CHANNEL/");
+    sub->add_option("--fs", opts->fs_image, "Filesystem image served to x-*-mode: spiffs requests (with one image file)");
+    sub->add_option("--expect", opts->expect,
+                    "A device (MAC) or a file of them, one a line, that must fetch the release (repeatable)");
+    sub->add_option("--deadline", opts->deadline, "With --expect: give up after this long (e.g. 30m)");
+    sub->add_option("--grace", opts->grace, "On SIGINT/SIGTERM, time for transfers in flight to finish")->default_str("10s");
+    sub->add_option("--allow", opts->allow, "Serve only these MACs (a MAC or a file of them; repeatable)");
+    sub->add_option("--pin", opts->pins, "MAC=VERSION: this device gets that version (repeatable)");
+    sub->add_option("--rollout", opts->rollout,
+                    "Percentage of devices (by a stable hash of the MAC) offered the newest release; the rest get "
+                    "the previous one")
+        ->default_str("100");
+    ctx.on_run(sub, [opts](app_context& c) { return run(c, *opts); });
+}
+
+}  // namespace otaflash::cli
