@@ -35,6 +35,7 @@ std::string human_line(const device_event& e) {
     if (!e.version.empty()) line += " runs=" + e.version;
     if (!e.offered.empty()) line += " offered=" + e.offered;
     if (!e.decision.empty()) line += ": " + e.decision;
+    if (e.kind == event_kind::progress && e.total > 0) line += " " + std::to_string(e.bytes * 100 / e.total) + "%";
     if (e.kind != event_kind::asked)
         line += " (" + std::to_string(e.bytes) + (e.total ? "/" + std::to_string(e.total) : std::string()) +
                 " bytes, " + std::to_string(e.ms) + " ms)";
@@ -85,6 +86,7 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     net::event_loop loop;
     release::delivery_tracker tracker(settings.expect);
     std::map<std::string, device_row> devices;
+    std::map<std::string, int> shown_decile;
     std::uint64_t requests = 0, delivered = 0, bytes_out = 0;
 
     auto fail_early = [&](const failure& f) {
@@ -99,7 +101,7 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         return exit_code_for(f.code);
     };
     if (backends.empty())
-        return fail_early(make_failure(errc::usage_error, "nothing to serve on", "give --listen ADDR:PORT"));
+        return fail_early(make_failure(errc::usage_error, "nothing to serve on", "give --listen ADDR:PORT or --mqtt URL"));
 
     std::optional<errc> ending;  // set once the run is ending: what it ends with (nullopt = all done)
     bool stopping = false;
@@ -118,13 +120,17 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     };
 
     auto sink = [&](const device_event& e) {
-        if (e.kind == event_kind::asked) ++requests;
-        if (e.kind != event_kind::progress) {
-            if (settings.json) emit(settings.out, to_json(e));
-            else std::fprintf(settings.out, "%s\n", human_line(e).c_str()), std::fflush(settings.out);
-        } else if (settings.json) {
-            emit(settings.out, to_json(e));
+        if (e.kind == event_kind::asked) ++requests, shown_decile.erase(e.device.empty() ? e.peer : e.device);
+        // People get a progress line per device every 10 % at most; --json gets every event.
+        bool show = settings.json || e.kind != event_kind::progress;
+        if (!settings.json && e.kind == event_kind::progress && e.total > 0) {
+            const int decile = static_cast<int>(e.bytes * 10 / e.total);
+            int& shown = shown_decile[e.device.empty() ? e.peer : e.device];
+            show = decile > shown;
+            if (show) shown = decile;
         }
+        if (show && settings.json) emit(settings.out, to_json(e));
+        else if (show) std::fprintf(settings.out, "%s\n", human_line(e).c_str()), std::fflush(settings.out);
         if (e.kind == event_kind::delivered) ++delivered;
         if (e.kind == event_kind::delivered || e.kind == event_kind::failed) bytes_out += e.bytes;
         if (!e.device.empty() && e.kind != event_kind::progress) {

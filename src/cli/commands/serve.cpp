@@ -4,6 +4,7 @@
 
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/commands/serve_mqtt.hpp"
 #include "cli/duration.hpp"
 #include "cli/serve_run.hpp"
 
@@ -27,6 +28,7 @@ struct serve_options {
     std::vector<std::string> allow;
     std::vector<std::string> pins;
     unsigned rollout = 100;
+    mqtt_cli_options mqtt;
 };
 
 result<release::policy> make_policy(const serve_options& o) {
@@ -78,6 +80,9 @@ int run(app_context& ctx, const serve_options& o) {
     release::catalog catalog(std::move(*releases), std::move(*rules));
 
     std::vector<std::unique_ptr<serve::backend>> backends;  // the transports plug in here
+    auto mqtt = make_mqtt_serve_backend(o.mqtt, settings.expect);
+    if (!mqtt) return out.fail("serve", mqtt.error());
+    if (*mqtt) backends.push_back(std::move(*mqtt));
     return run_serve(catalog, std::move(backends), settings);
 }
 
@@ -85,7 +90,7 @@ int run(app_context& ctx, const serve_options& o) {
 
 void register_serve(CLI::App& app, app_context& ctx) {
     auto opts = std::make_shared<serve_options>();
-    auto* sub = app.add_subcommand("serve", "Serve firmware to devices that pull it (HTTP/HTTPS)");
+    auto* sub = app.add_subcommand("serve", "Serve firmware to devices that pull it (HTTP/HTTPS, MQTT)");
     sub->add_option("release", opts->releases, "Image file(s) or release folder(s) holding releases.json")->required();
     sub->add_option("--version", opts->version,
                     "Version of an image file (default: its app descriptor). Versions compare as semantic "
@@ -94,7 +99,8 @@ void register_serve(CLI::App& app, app_context& ctx) {
     sub->add_option("--channel", opts->channels, "Channel of an image file (repeatable): served below /CHANNEL/");
     sub->add_option("--fs", opts->fs_image, "Filesystem image served to x-*-mode: spiffs requests (with one image file)");
     sub->add_option("--expect", opts->expect,
-                    "A device (MAC) or a file of them, one a line, that must fetch the release (repeatable)");
+                    "A device (MAC; with --mqtt its client id) or a file of them, one a line, that must fetch the release "
+                    "(repeatable)");
     sub->add_option("--deadline", opts->deadline, "With --expect: give up after this long (e.g. 30m)");
     sub->add_option("--grace", opts->grace, "On SIGINT/SIGTERM, time for transfers in flight to finish")->default_str("10s");
     sub->add_option("--allow", opts->allow, "Serve only these MACs (a MAC or a file of them; repeatable)");
@@ -103,6 +109,7 @@ void register_serve(CLI::App& app, app_context& ctx) {
                     "Percentage of devices (by a stable hash of the MAC) offered the newest release; the rest get "
                     "the previous one")
         ->default_str("100");
+    add_mqtt_options(*sub, opts->mqtt);
     ctx.on_run(sub, [opts](app_context& c) { return run(c, *opts); });
 }
 

@@ -1,0 +1,184 @@
+#include "server/mqtt/mqtt_backend.hpp"
+
+#include <otaflash/net/event_loop.hpp>
+#include <otaflash/proto/mqtt_ota/broker_url.hpp>
+#include <otaflash/release/release.hpp>
+
+#include <chrono>
+#include <map>
+#include <set>
+
+namespace otaflash::server {
+namespace {
+
+namespace mq = proto::mqtt_ota;
+using release::device_event;
+using release::event_kind;
+
+// The catalog as the responder asks it: the newest release of a title in the default channel.
+class catalog_releases final : public mq::release_lookup {
+public:
+    explicit catalog_releases(const release::catalog& c) : catalog_(c) {}
+
+    std::optional<mq::release_view> find(std::string_view title) const override {
+        const auto* r = catalog_.find_by_title(title);
+        if (!r) return std::nullopt;
+        return mq::release_view{r->title, r->version, r->app.view(), r->app.crc32};
+    }
+    std::optional<mq::release_view> only() const override {
+        std::set<std::string_view> titles;
+        for (const auto& r : catalog_.releases())
+            if (r.in_channel({})) titles.insert(r.title);
+        if (titles.size() != 1) return std::nullopt;
+        return find(*titles.begin());
+    }
+
+private:
+    const release::catalog& catalog_;
+};
+
+// The device's own words on why it failed, as errc for the JSON `code`.
+errc code_for(int reported) {
+    switch (reported) {
+    case 4: return errc::connection_lost;
+    case 7: return errc::device_verify_failed;
+    default: return errc::device_refused;
+    }
+}
+
+class mqtt_backend final : public serve::backend, public net::mqtt_ota_observer {
+public:
+    mqtt_backend(mqtt_backend_options options, log_sink& log) : options_(std::move(options)), log_(log) {}
+
+    result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog& catalog,
+                                           serve::event_sink sink) override {
+        loop_ = &loop;
+        sink_ = std::move(sink);
+        releases_ = std::make_unique<catalog_releases>(catalog);
+        const auto& profile = *options_.server.profile;
+        if (!profile.names_devices)
+            log_.write(log_level::warn,
+                       "MQTT profile '" + std::string(profile.name) +
+                           "': its topics name every device 'me', so they cannot tell devices apart on a shared "
+                           "broker; let one device at a time update through it (or use --mqtt-profile ota)");
+        server_ = std::make_unique<net::mqtt_ota_server>(loop, options_.server, *releases_, *this, log_);
+        for (const auto& device : options_.trigger)
+            if (!server_->trigger(device))
+                return make_failure(errc::usage_error,
+                                    "--trigger with --mqtt-profile " + std::string(profile.name) +
+                                        " needs exactly one release title to announce",
+                                    "serve one title, or leave out --trigger");
+        if (auto ready = server_->start_and_wait(); !ready) return std::move(ready).error();
+        return std::vector<std::string>{mq::to_string(options_.server.client.broker)};
+    }
+
+    void stop(std::chrono::milliseconds, std::function<void()> done) override {
+        // Chunk answers are single messages: nothing is in flight to wait for.
+        if (server_) server_->stop();
+        loop_->call_after(std::chrono::milliseconds(0), std::move(done));
+    }
+
+    void on_ready(bool again) override {
+        if (again) log_.write(log_level::warn, "connected to the MQTT broker again and subscribed");
+        up_ = true;
+    }
+    void on_connection_lost(std::string_view why) override {
+        // Said once per outage; every failed retry after it is the mqtt client's debug line.
+        if (!up_) return;
+        up_ = false;
+        log_.write(log_level::warn, "lost the MQTT broker (" + std::string(why) + "); reconnecting with backoff");
+    }
+    void on_fatal(const failure& f) override {
+        // Before start() returned this is its result; later (refused on a reconnect) serving has ended.
+        log_.write(log_level::error, f.message + (f.hint.empty() ? std::string() : " (" + f.hint + ")"));
+    }
+
+    void on_device(const mq::responder_event& event) override {
+        std::visit([this](const auto& e) { report(e); }, event);
+    }
+
+private:
+    device_event base(const std::string& device, event_kind kind) {
+        device_event e;
+        e.device = release::device_key(device);
+        e.transport = "mqtt";
+        e.kind = kind;
+        e.peer = device;
+        if (auto at = started_.find(device); at != started_.end())
+            e.ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - at->second)
+                                                  .count());
+        return e;
+    }
+
+    void report(const mq::info_asked& a) {
+        started_[a.device] = std::chrono::steady_clock::now();
+        auto e = base(a.device, event_kind::asked);
+        e.request = "info " + (a.title.empty() ? std::string("(any title)") : a.title);
+        e.version = a.version;
+        if (a.offered) {
+            e.offered = a.offered->version;
+            e.total = a.offered->size;
+            sizes_[a.device] = a.offered->size;
+            e.decision = "offered " + a.offered->title + " " + a.offered->version;
+        } else {
+            e.decision = "no release titled '" + a.title + "'";
+        }
+        sink_(e);
+    }
+
+    void report(const mq::chunk_served& c) {
+        if (!c.percent) return;
+        auto e = base(c.device, event_kind::progress);
+        e.request = "chunk " + std::to_string(c.index);
+        e.bytes = c.offset + c.bytes;
+        e.total = c.total;
+        sink_(e);
+    }
+
+    void report(const mq::state_reported& s) {
+        if (!s.report.final()) return;
+        const bool ok = s.report.success();
+        auto e = base(s.device, ok ? event_kind::delivered : event_kind::failed);
+        e.request = "state";
+        e.offered = s.report.version;
+        const int code = s.report.code.value_or(0);
+        std::string meaning(mq::code_meaning(code));
+        e.decision = "reported " + (s.report.code ? std::to_string(code) : s.report.state) +
+                     (meaning.empty() ? std::string() : " " + meaning) +
+                     (s.report.message.empty() ? std::string() : ": " + s.report.message);
+        if (auto size = sizes_.find(s.device); size != sizes_.end()) {
+            e.total = size->second;
+            if (ok) e.bytes = size->second;
+        }
+        if (!ok) e.code = code_for(code);
+        started_.erase(s.device);
+        sink_(e);
+    }
+
+    void report(const mq::request_refused& r) {
+        auto e = base(r.device, event_kind::refused);
+        e.request = r.topic;
+        e.decision = r.reason + (r.answered ? " (error reply sent)" : " (ignored)");
+        e.code = errc::protocol_violation;
+        sink_(e);
+    }
+
+    mqtt_backend_options options_;
+    log_sink& log_;
+    net::event_loop* loop_ = nullptr;
+    bool up_ = false;
+    serve::event_sink sink_;
+    std::unique_ptr<catalog_releases> releases_;
+    std::unique_ptr<net::mqtt_ota_server> server_;
+    std::map<std::string, std::chrono::steady_clock::time_point> started_;
+    std::map<std::string, std::uint64_t> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<serve::backend> make_mqtt_backend(mqtt_backend_options options, log_sink& log) {
+    return std::make_unique<mqtt_backend>(std::move(options), log);
+}
+
+}  // namespace otaflash::server

@@ -1,0 +1,25 @@
+#pragma once
+// `serve --mqtt`: the MQTT OTA engine (net::mqtt_ota_server) as a serve backend. Releases come
+// from the serve catalog by title (devices name theirs); a device is known by its MQTT client id,
+// and its state report is its last word: 100 delivered, 1-7 failed with the seed's meaning.
+// start() returns only once the broker accepted the login and the subscriptions (or failed: the
+// connect deadline passed, or the broker refused the credentials).
+
+#include <otaflash/log.hpp>
+#include <otaflash/net/mqtt_ota_server.hpp>
+#include <otaflash/serve/backend.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace otaflash::server {
+
+struct mqtt_backend_options {
+    net::mqtt_ota_server_options server;
+    std::vector<std::string> trigger;  // devices sent the trigger once subscribed (--trigger)
+};
+
+std::unique_ptr<serve::backend> make_mqtt_backend(mqtt_backend_options options, log_sink& log);
+
+}  // namespace otaflash::server
