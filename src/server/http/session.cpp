@@ -9,6 +9,7 @@
 #include <otaflash/util/endpoint_text.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -19,6 +20,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 
 #include <array>
 #include <chrono>
@@ -88,6 +94,7 @@ public:
     }
     void cut() override {
         cut_ = true;
+        if (ack_timer_) ack_timer_->cancel();
         close_socket();
     }
 
@@ -163,6 +170,7 @@ private:
         bhttp::fields::writer writer{res, res.version(), res.result_int()};
         head_ = beast::buffers_to_string(writer.get());
         sent_ = 0;
+        unacknowledged_ = 0;
         write_next(true);
     }
 
@@ -197,14 +205,57 @@ private:
             state_->sink(progress);
             return write_next(false);
         }
+        if (plan_.blob && body_total) {
+            unacknowledged_ = unacknowledged();
+            ack_deadline_ = clock_type::now() + state_->options.idle_timeout;
+            return await_acknowledged(std::chrono::milliseconds(1));
+        }
         finish({});
+    }
+
+    // Bytes of ours the peer's TCP has not acknowledged yet (Linux SIOCOUTQ); 0 when unknown.
+    std::size_t unacknowledged() {
+        int queued = 0;
+        if (::ioctl(lowest().socket().native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+        return static_cast<std::size_t>(queued);
+    }
+
+    bool connection_reset() {
+        tcp_info info{};
+        socklen_t size = sizeof info;
+        if (::getsockopt(lowest().socket().native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return true;
+        return info.tcpi_state == TCP_CLOSE;
+    }
+
+    // An image counts as delivered once the device's TCP has acknowledged its last byte, not when
+    // it was handed to our kernel: a device that vanishes with megabytes still in our send buffer
+    // must show up as incomplete.
+    void await_acknowledged(std::chrono::milliseconds pause) {
+        // A reset empties the send queue too: the state, read after the queue, tells them apart.
+        const auto queued = unacknowledged();
+        if (connection_reset()) return finish(asio::error::connection_reset);
+        if (queued == 0) {
+            unacknowledged_ = 0;
+            return finish({});
+        }
+        if (queued < unacknowledged_) {
+            unacknowledged_ = queued;
+            ack_deadline_ = clock_type::now() + state_->options.idle_timeout;
+        }
+        if (clock_type::now() >= ack_deadline_) return finish(beast::error::timeout);
+        if (!ack_timer_) ack_timer_.emplace(stream_.get_executor());
+        ack_timer_->expires_after(pause);
+        ack_timer_->async_wait([self = this->shared_from_this(), pause](const error_code& ec) {
+            if (ec || self->cut_) return self->finish(ec ? ec : asio::error::operation_aborted);
+            self->await_acknowledged(std::min(pause * 2, std::chrono::milliseconds(50)));
+        });
     }
 
     release::device_event event() const {
         auto e = plan_.event;
         e.transport = transport();
         e.peer = peer_;
-        e.bytes = sent_;
+        e.bytes = sent_ - std::min(sent_, unacknowledged_);  // what the peer acknowledged, once known
         if (head_only_) e.total = 0;
         e.ms = static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started_).count());
@@ -230,6 +281,11 @@ private:
     // Closing at once while the peer still sends (a request body we never read) would reset the
     // connection and could destroy the response in flight: end our side, read what remains.
     void close_gracefully() {
+        if (state_->stopping) {
+            error_code ignored;
+            lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+            return close_socket();
+        }
         lowest().expires_after(closing_time);
         if constexpr (is_tls) {
             stream_.async_shutdown([self = this->shared_from_this()](const error_code&) {});
@@ -258,6 +314,9 @@ private:
     bool busy_ = false, keep_alive_ = false, head_only_ = false, cut_ = false;
     clock_type::time_point started_;
     std::array<char, 512> discard_{};
+    std::optional<asio::steady_timer> ack_timer_;
+    std::size_t unacknowledged_ = 0;
+    clock_type::time_point ack_deadline_;
 };
 
 }  // namespace
