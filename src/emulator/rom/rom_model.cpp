@@ -354,10 +354,10 @@ rom_model::reply rom_model::dispatch(std::uint8_t code, std::uint32_t checksum, 
     default: break;
     }
     if (op == opcode::get_security_info && chip_.info->security_info_length > 0) return on_security_info(data);
-    // Not in this ROM's command set (§1.3): "invalid message", and the ROM may repeat it.
+    // Not in this ROM's command set (§1.3): one "invalid message" reply per request. A second
+    // copy would be read by esptool as the answer to its next command (issue 12 item 22).
     reply r;
     r.error = proto::rom_error_invalid_message;
-    r.copies = 2;
     r.note = std::string("not supported by the ") + std::string(chip_.name()) + " ROM";
     return r;
 }
