@@ -285,3 +285,41 @@ TEST(RomProtocol, MalformedFramesAreIgnored) {
 }
 
 }  // namespace
+
+// Issue 12 item 24: the eFuse words hold a MAC and a revision where esptool reads them (the
+// expected words are esptool's formulas worked backwards, not the table the emulator uses).
+TEST(RomProtocol, EfuseWordsHoldTheConfiguredMacAndRevision) {
+    auto read = [](rom_harness& h, std::uint32_t address) {
+        return h.send(0x0A, words({address})).responses.at(0).value;
+    };
+    {  // the harness takes no eFuse settings: drive a model configured with them directly
+        emu::rom_config c;
+        c.chip = chip_kind::esp32;
+        c.speeds = instant();
+        c.mac = {0x24, 0x0A, 0xC4, 0xAB, 0xCD, 0xEF};
+        c.revision = chip_revision{3, 1};
+        emu::rom_model m(c, bytes(1u << 20, 0xFF));
+        m.start({}, emu::boot_mode::download);
+        auto reply = [&](std::uint32_t address) {
+            rom::slip::decoder d;
+            m.receive(rom::slip::encode(rom::encode_request(0x0A, words({address}), 0)), {}, 115200);
+            rom::slip::decoder::output out;
+            for (auto& t : m.take_output()) d.feed(t.data, out);
+            return rom::parse_response(out.frames.at(0))->value;
+        };
+        EXPECT_EQ(reply(0x3FF5A004), 0xC4ABCDEFu);
+        EXPECT_EQ(reply(0x3FF5A008) & 0xFFFF, 0x240Au);
+        EXPECT_EQ(reply(0x3FF5A00C) >> 15 & 1, 1u);
+        EXPECT_EQ(reply(0x3FF5A014) >> 20 & 1, 1u);
+        EXPECT_EQ(reply(0x3FF5A014) >> 24 & 3, 1u);
+        EXPECT_EQ(reply(0x3FF6607C) >> 31, 1u);
+    }
+    // Defaults: the chip's Espressif OUI and its usual revision, never all zeros.
+    rom_harness c3(chip_kind::esp32c3);
+    EXPECT_EQ(read(c3, 0x60008848) & 0xFFFF, 0x58CFu);
+    EXPECT_EQ(read(c3, 0x60008844) >> 24, 0x79u);
+    EXPECT_EQ(read(c3, 0x60008850) >> 18 & 7, 4u);  // v0.4
+    rom_harness e8266(chip_kind::esp8266);
+    EXPECT_EQ(read(e8266, 0x3FF0005C), 0x5CCF7Fu);
+}
+
