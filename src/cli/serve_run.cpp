@@ -120,7 +120,9 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     };
 
     auto sink = [&](const device_event& e) {
-        if (e.kind == event_kind::asked) ++requests, shown_decile.erase(e.device.empty() ? e.peer : e.device);
+        // A transport reports each request once, by its outcome (asked, delivered, refused …).
+        if (e.kind != event_kind::progress) ++requests;
+        if (e.kind == event_kind::asked) shown_decile.erase(e.device.empty() ? e.peer : e.device);
         // People get a progress line per device every 10 % at most; --json gets every event.
         bool show = settings.json || e.kind != event_kind::progress;
         if (!settings.json && e.kind == event_kind::progress && e.total > 0) {
@@ -135,8 +137,8 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         if (e.kind == event_kind::delivered || e.kind == event_kind::failed) bytes_out += e.bytes;
         if (!e.device.empty() && e.kind != event_kind::progress) {
             auto& row = devices[e.device];
-            if (e.kind == event_kind::asked) ++row.requests;
-            else {
+            ++row.requests;
+            if (e.kind != event_kind::asked) {
                 row.state = std::string(release::kind_name(e.kind));
                 row.transport = e.transport;
                 row.offered = e.offered;

@@ -61,6 +61,8 @@ public:
         return slurp(flash_file_);
     }
 
+    const json& ready() const { return proc_.ready; }
+
     std::string pty;
     std::string rfc2217;  // with --rfc2217 0
 
@@ -166,6 +168,28 @@ TEST_P(SerialFamily, WritesTwoRegionsAtFullSpeedVerifiedAndByteExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Esp32Family, SerialFamily, ::testing::Values("esp32", "esp32s2", "esp32s3", "esp32c3"));
+
+// Issue 12 item 24: the emulated eFuses hold a MAC (unique per emulator by default) and a
+// revision, and otaflash reads them as esptool does.
+TEST(Serial, ReportsTheMacAndRevisionTheEfusesHold) {
+    temp_dir dir;
+    const std::string data = file_with(dir, "d.bin", random_bytes(3000, 5));
+    for (const std::string chip : {"esp8266", "esp32", "esp32s2", "esp32s3", "esp32c3"}) {
+        device a(chip, fast_flash), b(chip, fast_flash);
+        EXPECT_NE(a.ready()["mac"], b.ready()["mac"]) << chip;
+        auto r = run_cli({"--json", "serial", "-p", a.pty, "--stub", "none", "--after", "no-reset", "0x10000", data});
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        json doc = parse_json(r);
+        EXPECT_EQ(doc["result"]["mac"], a.ready()["mac"]) << chip;
+        EXPECT_EQ(doc["result"]["chip_revision"], a.ready()["chip_revision"]) << chip;
+        if (chip == "esp8266") EXPECT_TRUE(doc["result"]["chip_revision"].is_null());
+        else EXPECT_TRUE(doc["result"]["chip_revision"].is_string()) << chip;
+    }
+    device set("esp32", with(fast_flash, {"--mac", "24:0A:C4:01:02:03", "--chip-revision", "1.0"}));
+    auto r = run_cli({"serial", "-p", set.pty, "--stub", "none", "--after", "no-reset", "0x10000", data});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ESP32 on " + set.pty + " (magic 0x00f01d83), revision v1.0, MAC 24:0a:c4:01:02:03, "), std::string::npos) << r.out;
+}
 
 TEST(Serial, Esp8266At115200WithItsEraseQuirkWrittenNotVerified) {
     const bytes before = random_bytes(4u << 20, 3);

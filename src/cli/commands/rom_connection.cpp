@@ -3,6 +3,7 @@
 #include "cli/logging.hpp"
 #include "cli/stub_files.hpp"
 
+#include <otaflash/image/esp_image.hpp>
 #include <otaflash/io/file.hpp>
 #include <otaflash/serial/port.hpp>
 #include <otaflash/util/hex.hpp>
@@ -183,6 +184,10 @@ nlohmann::json session_json(const rom::session_report& report) {
         j["chip_detected_by"] = report.chip->how;
         if (report.chip->security)
             j["secure_download_mode"] = report.chip->security->secure_download_mode();
+        const auto& fuses = report.chip->fuses;
+        j["mac"] = fuses ? nlohmann::json(format_mac(fuses->mac)) : nlohmann::json(nullptr);
+        j["chip_revision"] = fuses && fuses->revision ? nlohmann::json(image::format_revision(fuses->revision->full()))
+                                                      : nlohmann::json(nullptr);
     }
     if (report.baud) j["baud"] = report.baud->rate;
     j["stub"] = report.stub.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.stub);
@@ -197,6 +202,10 @@ nlohmann::json session_json(const rom::session_report& report) {
 std::string session_line(const rom::session_report& report) {
     if (!report.chip) return {};
     std::string line = std::string(report.chip->chip->display_name) + " on " + report.port + " (" + report.chip->how + ")";
+    if (const auto& fuses = report.chip->fuses) {
+        if (fuses->revision) line += ", revision " + image::format_revision(fuses->revision->full());
+        line += ", MAC " + format_mac(fuses->mac);
+    }
     if (report.baud) line += ", " + std::to_string(report.baud->rate) + " baud";
     line += report.stub.empty() ? ", ROM loader" : ", flasher stub " + report.stub;
     return line;

@@ -5,6 +5,7 @@
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
 #include "cli/commands/serve_mqtt.hpp"
+#include "cli/commands/serve_http.hpp"
 #include "cli/duration.hpp"
 #include "cli/serve_run.hpp"
 
@@ -29,6 +30,7 @@ struct serve_options {
     std::vector<std::string> pins;
     unsigned rollout = 100;
     mqtt_cli_options mqtt;
+    http_serve_options http;
 };
 
 result<release::policy> make_policy(const serve_options& o) {
@@ -82,6 +84,16 @@ int run(app_context& ctx, const serve_options& o) {
     std::vector<std::unique_ptr<serve::backend>> backends;  // the transports plug in here
     auto mqtt = make_mqtt_serve_backend(o.mqtt, settings.expect);
     if (!mqtt) return out.fail("serve", mqtt.error());
+    // With --mqtt and no --listen, no HTTP listener is opened.
+    if (!*mqtt || !o.http.listen.empty()) {
+        auto http = make_http(o.http);
+        if (!http) return out.fail("serve", http.error());
+        backends.push_back(std::move(*http));
+    } else if (!o.http.tls_cert.empty() || !o.http.tls_key.empty() || !o.http.device_user.empty() ||
+               !o.http.device_token_file.empty() || !o.http.device_password_file.empty() || !o.http.fota_type.empty()) {
+        return out.fail("serve", make_failure(errc::usage_error, "HTTP options given with --mqtt, and no --listen",
+                                              "add --listen ADDR:PORT to serve HTTP too"));
+    }
     if (*mqtt) backends.push_back(std::move(*mqtt));
     return run_serve(catalog, std::move(backends), settings);
 }
@@ -110,6 +122,7 @@ void register_serve(CLI::App& app, app_context& ctx) {
                     "the previous one")
         ->default_str("100");
     add_mqtt_options(*sub, opts->mqtt);
+    add_http_options(*sub, opts->http);
     ctx.on_run(sub, [opts](app_context& c) { return run(c, *opts); });
 }
 

@@ -5,6 +5,7 @@
 #include "options.hpp"
 
 #include <otaflash/exit_codes.hpp>
+#include <otaflash/image/esp_image.hpp>
 #include <otaflash/version.hpp>
 
 #include <nlohmann/json.hpp>
@@ -43,8 +44,10 @@ private:
 
 class json_events final : public device_observer {
 public:
-    json_events(const rom_chip& chip, std::size_t flash_size, boot_mode boot)
-        : chip_(chip), flash_size_(flash_size), boot_(boot) {}
+    json_events(const rom_chip& chip, std::size_t flash_size, boot_mode boot, const rom_config& rom)
+        : chip_(chip), flash_size_(flash_size), boot_(boot), mac_(format_mac(rom.mac)) {
+        if (!chip.esp8266()) revision_ = image::format_revision(rom.revision.value_or(chip.revision).full());
+    }
 
     void ready(const std::string& pty, std::optional<std::uint16_t> rfc2217) override {
         print_line({{"event", "ready"},
@@ -52,7 +55,9 @@ public:
                     {"pty", pty},
                     {"rfc2217", rfc2217 ? json(*rfc2217) : json(nullptr)},
                     {"flash_size", flash_size_},
-                    {"boot", mode_name(boot_)}});
+                    {"boot", mode_name(boot_)},
+                    {"mac", mac_},
+                    {"chip_revision", revision_.empty() ? json(nullptr) : json(revision_)}});
     }
 
     void event(const rom_event& e) override {
@@ -84,6 +89,7 @@ private:
     const rom_chip& chip_;
     std::size_t flash_size_;
     boot_mode boot_;
+    std::string mac_, revision_;
 };
 
 }  // namespace
@@ -107,7 +113,8 @@ int main(int argc, char** argv) {
     }
 
     stderr_log log(cmd.log_threshold);
-    json_events events(emulated_chip(cmd.device.rom.chip), cmd.device.initial_flash.size(), cmd.device.boot);
+    json_events events(emulated_chip(cmd.device.rom.chip), cmd.device.initial_flash.size(), cmd.device.boot,
+                       cmd.device.rom);
     device dev(std::move(cmd.device), events, log);
     if (auto opened = dev.open(); !opened) {
         const auto& f = opened.error();

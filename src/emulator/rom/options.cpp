@@ -1,6 +1,9 @@
 #include "options.hpp"
 
 #include <otaflash/io/file.hpp>
+#include <otaflash/image/esp_image.hpp>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -61,6 +64,11 @@ Device:
                          FLASH_END, on every reset and at exit
   --boot MODE            download (default: strapped for download) or app (runs the
                          application: prints its log, ignores the protocol)
+  --mac MAC              the factory MAC in the eFuses (ESP8266: OTP) where esptool and
+                         otaflash read it (default: the chip's Espressif OUI, then the
+                         process id, so emulators running side by side differ)
+  --chip-revision M.N    the silicon revision in the eFuses (default: ESP32 v3.0,
+                         ESP32-S2 v1.0, ESP32-S3 v0.2, ESP32-C3 v0.4; none on ESP8266)
   --rfc2217 PORT         also serve the ROM over RFC 2217 on 127.0.0.1:PORT (0 = any free
                          port, printed in the ready event); DTR/RTS there drive EN and GPIO0
                          through the usual two-transistor auto-reset circuit
@@ -116,6 +124,7 @@ result<command_line> parse_options(int argc, const char* const* argv) {
     command_line cmd;
     std::size_t flash_size = default_flash_size;
     std::string load_file;
+    std::optional<mac_address> mac;
     auto& dev = cmd.device;
 
     for (int i = 1; i < argc; ++i) {
@@ -128,7 +137,7 @@ result<command_line> parse_options(int argc, const char* const* argv) {
         static constexpr std::string_view with_value[] = {"--chip", "--flash-size", "--flash-file", "--load",
                                                            "--boot", "--rfc2217", "--erase-rate", "--block-erase-rate",
                                                            "--write-rate", "--read-rate", "--fault", "--seed",
-                                                           "--ram-code"};
+                                                           "--ram-code", "--mac", "--chip-revision"};
         std::string_view v;
         if (std::find(std::begin(with_value), std::end(with_value), arg) != std::end(with_value)) {
             if (inline_value) v = *inline_value;
@@ -187,6 +196,12 @@ result<command_line> parse_options(int argc, const char* const* argv) {
             else return usage("bad --ram-code '" + std::string(v) + "'", "use stub or quiet");
         } else if (arg == "--fault") {
             if (auto added = add_fault(v, dev.rom.faults); !added) return added.error();
+        } else if (arg == "--mac") {
+            mac = parse_mac(v);
+            if (!mac) return usage("bad --mac '" + std::string(v) + "'", "write six bytes, e.g. 24:0A:C4:12:34:56");
+        } else if (arg == "--chip-revision") {
+            dev.rom.revision = parse_revision(v);
+            if (!dev.rom.revision) return usage("bad --chip-revision '" + std::string(v) + "'", "write MAJOR.MINOR, e.g. 3.0");
         } else if (arg == "--seed") {
             auto n = parse_size(v);
             if (!n || *n > 0xFFFFFFFFu) return usage("bad --seed '" + std::string(v) + "'");
@@ -196,6 +211,28 @@ result<command_line> parse_options(int argc, const char* const* argv) {
         }
     }
 
+    if (dev.rom.revision) {
+        const auto& chip = *emulated_chip(dev.rom.chip).info;
+        const chip_revision top = max_revision(chip);
+        if (top == chip_revision{})
+            return usage("the " + std::string(chip.display_name) + " has no chip revision field", "drop --chip-revision");
+        if (dev.rom.revision->major > top.major || dev.rom.revision->minor > top.minor)
+            return usage("--chip-revision " + image::format_revision(dev.rom.revision->full()) + " does not fit the " +
+                             std::string(chip.display_name) + "'s eFuse fields",
+                         "the major revision goes up to " + std::to_string(top.major) + ", the minor up to " +
+                             std::to_string(top.minor));
+    }
+    // Emulators started side by side (a fleet) must not share a MAC: the low three bytes are the
+    // process id, unique among the processes running at once; the OUI is the chip's.
+    if (mac) {
+        dev.rom.mac = *mac;
+    } else {
+        const auto pid = static_cast<std::uint32_t>(::getpid());
+        const std::uint32_t oui = emulated_chip(dev.rom.chip).oui;
+        dev.rom.mac = {static_cast<std::uint8_t>(oui >> 16), static_cast<std::uint8_t>(oui >> 8),
+                       static_cast<std::uint8_t>(oui),       static_cast<std::uint8_t>(pid >> 16),
+                       static_cast<std::uint8_t>(pid >> 8),  static_cast<std::uint8_t>(pid)};
+    }
     for (auto offset : dev.rom.faults.flip_bytes)
         if (offset >= flash_size)
             return usage("--fault flip-byte=" + std::to_string(offset) + " is beyond the " + std::to_string(flash_size) +

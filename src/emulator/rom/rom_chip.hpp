@@ -4,6 +4,7 @@
 // pretends to have and the text its ROM prints on boot.
 
 #include <otaflash/chip/chip.hpp>
+#include <otaflash/chip/efuse.hpp>
 
 #include <optional>
 #include <span>
@@ -18,6 +19,8 @@ struct rom_chip {
     std::uint32_t xtal_hz;
     std::string_view download_banner;  // printed on a reset into download mode
     std::string_view app_banner;       // printed by the ROM when it boots from flash
+    chip_revision revision;            // the silicon most modules sold today carry
+    std::uint32_t oui;                 // an Espressif MAC prefix seen on this chip
 
     std::string_view name() const noexcept { return info->name; }
     bool esp8266() const noexcept { return info->id == chip_kind::esp8266; }

@@ -60,11 +60,20 @@ sector_range esp8266_rom_erase(std::uint32_t erase_size, std::uint32_t offset) n
 rom_model::rom_model(rom_config config, bytes initial_flash, log_sink& log)
     : config_(std::move(config)),
       chip_(emulated_chip(config_.chip)),
+      identity_{config_.mac, config_.revision.value_or(chip_.revision)},
       flash_(std::move(initial_flash)),
       log_(log),
       rom_baud_(proto::rom_initial_baud),
       rom_flash_size_(initial_flash_size()),
-      random_state_(config_.seed ? config_.seed : 1) {}
+      random_state_(config_.seed ? config_.seed : 1) {
+    if (identity_.mac[0] == 0 && identity_.mac[1] == 0 && identity_.mac[2] == 0) {
+        identity_.mac[0] = static_cast<std::uint8_t>(chip_.oui >> 16);
+        identity_.mac[1] = static_cast<std::uint8_t>(chip_.oui >> 8);
+        identity_.mac[2] = static_cast<std::uint8_t>(chip_.oui);
+    }
+    if (chip_.esp8266()) identity_.revision.reset();  // no such field
+    for (const auto& w : encode_fuses(*chip_.info, identity_)) fuses_[w.address] = w.value;
+}
 
 rom_model::~rom_model() = default;
 
@@ -354,10 +363,10 @@ rom_model::reply rom_model::dispatch(std::uint8_t code, std::uint32_t checksum, 
     default: break;
     }
     if (op == opcode::get_security_info && chip_.info->security_info_length > 0) return on_security_info(data);
-    // Not in this ROM's command set (§1.3): "invalid message", and the ROM may repeat it.
+    // Not in this ROM's command set (§1.3): one "invalid message" reply per request. A second
+    // copy would be read by esptool as the answer to its next command (issue 12 item 22).
     reply r;
     r.error = proto::rom_error_invalid_message;
-    r.copies = 2;
     r.note = std::string("not supported by the ") + std::string(chip_.name()) + " ROM";
     return r;
 }
@@ -410,6 +419,7 @@ std::uint32_t rom_model::read_register(std::uint32_t address) const {
         return static_cast<std::uint32_t>(std::llround(double(chip_.xtal_hz) * chip_.info->uart_clkdiv_divider / rom_baud_)) & 0xFFFFF;
     if (chip_.info->id == chip_kind::esp32 && address == proto::esp32_rtc_cali_reg) return esp32_rtc_cali_value;
     if (chip_.info->id == chip_kind::esp32 && address == proto::esp32_efuse_word4_reg) return esp32_efuse_ck8m_value;
+    if (auto fuse = fuses_.find(address); fuse != fuses_.end()) return fuse->second;
     auto it = registers_.find(address);
     return it == registers_.end() ? 0 : it->second;
 }

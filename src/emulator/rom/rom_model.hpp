@@ -53,6 +53,10 @@ struct rom_config {
     fault_set faults;
     ram_code uploaded = ram_code::stub;
     std::uint32_t seed = 0x5EED;  // junk bytes are pseudo-random but repeatable
+    // What the eFuses say. The MAC's OUI 00:00:00 stands for the chip's own Espressif prefix
+    // (rom_chip::oui); no revision: the chip's usual one (rom_chip::revision).
+    mac_address mac{0, 0, 0, 0x00, 0x00, 0x01};
+    std::optional<chip_revision> revision;
 };
 
 // Bytes for the host's line. `at` is when the last of them has crossed the wire, so the driver
@@ -115,6 +119,8 @@ public:
 
     const bytes& flash() const noexcept { return flash_.contents(); }
     const rom_chip& chip() const noexcept { return chip_; }
+    // The MAC and revision the eFuses hold.
+    const chip_fuses& fuses() const noexcept { return identity_; }
     std::uint32_t baud() const noexcept { return rom_baud_; }
     bool in_download_mode() const noexcept { return mode_ == mode::download; }
     bool stub_running() const noexcept { return mode_ == mode::stub; }
@@ -193,6 +199,7 @@ private:
 
     rom_config config_;
     const rom_chip& chip_;
+    chip_fuses identity_;
     flash_memory flash_;
     log_sink& log_;
     otaflash::rom::slip::decoder decoder_;
@@ -205,6 +212,7 @@ private:
     bool noise_sent_ = false;
     std::uint64_t rom_flash_size_;  // what the ROM believes (SPI_SET_PARAMS), bounds every access
     std::map<std::uint32_t, std::uint32_t> registers_;
+    std::map<std::uint32_t, std::uint32_t> fuses_;  // read-only: the MAC and revision words
     std::vector<std::uint32_t> failed_once_;
 
     struct transfer {

@@ -76,6 +76,9 @@ rom_model::reply rom_model::dispatch_stub(std::uint8_t code, std::uint32_t check
     case opcode::flash_end:
     case opcode::flash_defl_end: return on_stub_flash_end(data);
     case opcode::spi_flash_md5: return on_stub_md5(data);
+    case opcode::get_security_info:  // the stub answers it on the chips whose ROM does (§2 table)
+        if (chip_.info->security_info_length > 0) return as_stub(on_security_info(data));
+        break;
     default: break;
     }
     switch (code) {

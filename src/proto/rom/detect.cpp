@@ -99,4 +99,15 @@ result<chip_identity> detect_chip(loader& rom, const chip_info* expected) {
     return id;
 }
 
+result<std::optional<chip_fuses>> read_fuses(loader& rom, const chip_info& c) {
+    std::vector<std::uint32_t> values;
+    for (auto address : fuse_registers(c)) {
+        auto v = try_read_register(rom, address);
+        if (!v) return std::move(v).error();
+        if (!*v) return std::optional<chip_fuses>{};
+        values.push_back(**v);
+    }
+    return decode_fuses(c, values);
+}
+
 }  // namespace otaflash::rom

@@ -52,6 +52,9 @@ result<void> open_session(loader& rom, const session_request& request, session_r
     if (!chip) return std::move(chip).error();
     report.chip = *chip;
     const chip_info& c = *chip->chip;
+    auto fuses = read_fuses(rom, c);
+    if (!fuses) return std::move(fuses).error();
+    report.chip->fuses = *fuses;
 
     // A stub an interrupted earlier run left behind answers SYNC
     // with 0: talk to it as it is rather than upload another through it.

@@ -83,14 +83,28 @@ TEST(RomProtocol, WriteRegHonoursTheMask) {
     EXPECT_EQ(h.send(0x0A, words({0x3FF00010})).responses[0].value, 0xAABB11DDu);
 }
 
-// §1.3: an opcode outside the ROM's set fails with 0x05; the reply may come more than once.
-TEST(RomProtocol, UnknownOpcodeFailsWithInvalidMessage) {
-    rom_harness h(chip_kind::esp32);
-    auto r = h.send(0xD0, {});  // ERASE_FLASH: stub only
-    ASSERT_EQ(r.responses.size(), 2u);
-    for (const auto& resp : r.responses) {
-        EXPECT_EQ(resp.opcode, 0xD0);
-        EXPECT_EQ(to_hex(resp.data), "01050000");
+// §1.3: an opcode outside the ROM's set fails with 0x05, and one request gets exactly one reply:
+// a second copy is what esptool v3.3.3 read as the answer to its next READ_REG (issue 12 item 22).
+TEST(RomProtocol, UnsupportedCommandGetsExactlyOneErrorFrameOnEveryChip) {
+    for (auto chip : emu::emulated_chips()) {
+        const auto& rom = emu::emulated_chip(chip);
+        std::vector<std::uint8_t> unsupported{0xD0};  // ERASE_FLASH: stub only, on every chip
+        if (rom.info->security_info_length == 0) unsupported.push_back(0x14);  // GET_SECURITY_INFO: ESP8266, ESP32
+        for (auto opcode : unsupported) {
+            rom_harness h(chip);
+            auto r = h.send(opcode, {});
+            bytes wire;
+            for (const auto& t : r.raw) wire.insert(wire.end(), t.data.begin(), t.data.end());
+            if (rom.esp8266()) {
+                // C0, 01 op, size 2, value (junk on the ESP8266 ROM), failed 1, error 05, C0.
+                ASSERT_EQ(wire.size(), 12u) << rom.name() << " " << int(opcode) << ": " << to_hex(wire);
+                std::fill(wire.begin() + 5, wire.begin() + 9, 0);
+                EXPECT_EQ(to_hex(wire), "c001" + to_hex(bytes{opcode}) + "0200000000000105c0") << rom.name();
+            } else {
+                EXPECT_EQ(to_hex(wire), "c001" + to_hex(bytes{opcode}) + "04000000000001050000c0")
+                    << rom.name() << " " << int(opcode);
+            }
+        }
     }
 }
 
@@ -271,3 +285,41 @@ TEST(RomProtocol, MalformedFramesAreIgnored) {
 }
 
 }  // namespace
+
+// Issue 12 item 24: the eFuse words hold a MAC and a revision where esptool reads them (the
+// expected words are esptool's formulas worked backwards, not the table the emulator uses).
+TEST(RomProtocol, EfuseWordsHoldTheConfiguredMacAndRevision) {
+    auto read = [](rom_harness& h, std::uint32_t address) {
+        return h.send(0x0A, words({address})).responses.at(0).value;
+    };
+    {  // the harness takes no eFuse settings: drive a model configured with them directly
+        emu::rom_config c;
+        c.chip = chip_kind::esp32;
+        c.speeds = instant();
+        c.mac = {0x24, 0x0A, 0xC4, 0xAB, 0xCD, 0xEF};
+        c.revision = chip_revision{3, 1};
+        emu::rom_model m(c, bytes(1u << 20, 0xFF));
+        m.start({}, emu::boot_mode::download);
+        auto reply = [&](std::uint32_t address) {
+            rom::slip::decoder d;
+            m.receive(rom::slip::encode(rom::encode_request(0x0A, words({address}), 0)), {}, 115200);
+            rom::slip::decoder::output out;
+            for (auto& t : m.take_output()) d.feed(t.data, out);
+            return rom::parse_response(out.frames.at(0))->value;
+        };
+        EXPECT_EQ(reply(0x3FF5A004), 0xC4ABCDEFu);
+        EXPECT_EQ(reply(0x3FF5A008) & 0xFFFF, 0x240Au);
+        EXPECT_EQ(reply(0x3FF5A00C) >> 15 & 1, 1u);
+        EXPECT_EQ(reply(0x3FF5A014) >> 20 & 1, 1u);
+        EXPECT_EQ(reply(0x3FF5A014) >> 24 & 3, 1u);
+        EXPECT_EQ(reply(0x3FF6607C) >> 31, 1u);
+    }
+    // Defaults: the chip's Espressif OUI and its usual revision, never all zeros.
+    rom_harness c3(chip_kind::esp32c3);
+    EXPECT_EQ(read(c3, 0x60008848) & 0xFFFF, 0x58CFu);
+    EXPECT_EQ(read(c3, 0x60008844) >> 24, 0x79u);
+    EXPECT_EQ(read(c3, 0x60008850) >> 18 & 7, 4u);  // v0.4
+    rom_harness e8266(chip_kind::esp8266);
+    EXPECT_EQ(read(e8266, 0x3FF0005C), 0x5CCF7Fu);
+}
+

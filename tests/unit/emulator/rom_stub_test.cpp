@@ -363,13 +363,18 @@ TEST(EmulatedStub, MalformedBlocksAreRefusedInTheirOwnReply) {
 TEST(EmulatedStub, CommandsTheStubLacksAreNotImplemented) {
     rom_harness h(chip_kind::esp32s3);
     start_stub(h);
-    for (std::uint8_t op : {0x0E, 0x05, 0x14, 0x42}) {
+    for (std::uint8_t op : {0x0E, 0x05, 0x42}) {
         bytes payload = op == 0x0E ? words({0, 64}) : op == 0x05 ? words({0x100, 1, 0x1800, 0x40380000}) : bytes{};
         auto r = h.send(op, payload);
         ASSERT_EQ(r.responses.size(), 1u) << int(op);
         EXPECT_EQ(r.responses[0].opcode, op);
         EXPECT_EQ(to_hex(r.responses[0].data), "01ff") << int(op);
     }
+    // §2 table: GET_SECURITY_INFO is a stub command on the chips whose ROM has it (S2 and later).
+    auto security = h.send(0x14, {});
+    ASSERT_EQ(security.responses.size(), 1u);
+    EXPECT_EQ(security.responses[0].data.size(), 20u + 2);
+    EXPECT_EQ(load_le32(security.responses[0].data.data() + 12), 9u);  // the S3's chip id
 }
 
 // FLASH_END(0): the stub answers, waits 10 ms and resets itself; strapped for download, the ROM
