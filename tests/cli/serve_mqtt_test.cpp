@@ -54,6 +54,13 @@ std::vector<std::string> device_argv(const mosquitto_broker& broker, std::vector
     return argv;
 }
 
+// An --expect file naming PREFIX0 ... PREFIX<n-1>, one a line.
+std::string expect_file(const temp_dir& tmp, const std::string& prefix, int n) {
+    std::string ids;
+    for (int i = 0; i < n; ++i) ids += prefix + std::to_string(i) + "\n";
+    return tmp.write("expect.txt", ids);
+}
+
 std::vector<json> json_lines(const std::string& text) {
     std::vector<json> out;
     std::istringstream in(text);
@@ -215,11 +222,7 @@ TEST(ServeMqtt, BrokerDownAtStartExitsFiveAfterTheConnectTimeout) {
 }
 
 TEST(ServeMqtt, WrongCredentialsExitSixAtOnceAndTheRightOnesFromAFileServe) {
-    broker_options b;
-    b.users = {{"otaflash", "server-pw"}, {"device", "device-pw"}};
-    b.anonymous = false;
-    b.acl = "user otaflash\ntopic readwrite ota/#\n\npattern readwrite ota/%c/#\n";
-    mosquitto_broker broker(b);
+    mosquitto_broker broker(acl_broker_options());
     temp_dir tmp;
     const bytes image = app_image(8 * 1024, 5);
     const auto path = tmp.write("fw.bin", image);
@@ -311,9 +314,7 @@ TEST(ServeMqtt, HundredDevices) {
     temp_dir tmp;
     const bytes image = app_image(16 * 1024, 9);
     const auto path = tmp.write("fw.bin", image);
-    std::string ids;
-    for (int i = 0; i < 100; ++i) ids += "fleet-" + std::to_string(i) + "\n";
-    const auto expect = tmp.write("fleet.txt", ids);
+    const auto expect = expect_file(tmp, "fleet-", 100);
     background_process serve(serve_argv(broker, path, {"--expect", expect, "--deadline", "150s"}), cli_env(180s));
     std::vector<json> lines;
     ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
@@ -330,9 +331,7 @@ TEST(ServeMqtt, TwoInstancesInOneShareGroupAnswerEachChunkExactlyOnce) {
     temp_dir tmp;
     const bytes image = app_image(20 * 1024, 10);
     const auto path = tmp.write("fw.bin", image);
-    std::string ids;
-    for (int i = 0; i < 20; ++i) ids += "share-" + std::to_string(i) + "\n";
-    const auto expect = tmp.write("fleet.txt", ids);
+    const auto expect = expect_file(tmp, "share-", 20);
     // An independent witness: every chunk answer's topic, as the broker delivers it.
     background_process witness({"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-q",
                                 "1", "-t", "ota/+/fw/response/#", "-F", "%t"});

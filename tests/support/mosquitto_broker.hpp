@@ -21,6 +21,17 @@ struct broker_options {
     bool anonymous = true;                     // allow_anonymous
 };
 
+// The set-up README "Serving over MQTT" recommends: no anonymous logins, otaflash's own user
+// (password "server-pw") on every ota/ topic, devices (user "device", password "device-pw") each on
+// its own ota/<client id>/ topics.
+inline broker_options acl_broker_options() {
+    broker_options b;
+    b.users = {{"otaflash", "server-pw"}, {"device", "device-pw"}};
+    b.anonymous = false;
+    b.acl = "user otaflash\ntopic readwrite ota/#\n\npattern readwrite ota/%c/#\n";
+    return b;
+}
+
 class mosquitto_broker {
 public:
     explicit mosquitto_broker(broker_options options = {});

@@ -214,11 +214,7 @@ TEST(MqttServer, WrongCredentialsAreRefusedAtOnce) {
 }
 
 TEST(MqttServer, AclBrokerWithPasswordsServesEachDeviceItsOwnTopics) {
-    broker_options b;
-    b.users = {{"otaflash", "server-pw"}, {"device", "device-pw"}};
-    b.anonymous = false;
-    b.acl = "user otaflash\ntopic readwrite ota/#\n\npattern readwrite ota/%c/#\n";
-    mosquitto_broker broker(b);
+    mosquitto_broker broker(acl_broker_options());
     temp_dir tmp;
     auto o = server_options(broker);
     o.client.username = "otaflash";
