@@ -3,11 +3,20 @@
 #include <otaflash/io/file.hpp>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 namespace otaflash::server::http {
 
 namespace ssl = boost::asio::ssl;
+
+namespace {
+failure key_mismatch(const tls_files& files) {
+    return make_failure(errc::file_unreadable, "TLS key " + files.key + " does not belong to the certificate " + files.certificate,
+                        "give the key the certificate was made for");
+}
+}  // namespace
 
 result<std::unique_ptr<ssl::context>> make_tls_context(const tls_files& files) {
     auto certificate = read_file(files.certificate, false, 1 << 20);
@@ -30,12 +39,12 @@ result<std::unique_ptr<ssl::context>> make_tls_context(const tls_files& files) {
                             "give --tls-cert a PEM certificate (openssl x509 -in FILE -noout checks it)");
     context->use_private_key(boost::asio::buffer(key->data(), key->size()), ssl::context::pem, ec);
     OPENSSL_cleanse(key->data(), key->size());
+    if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
+        return key_mismatch(files);
     if (ec)
         return make_failure(errc::file_unreadable, "TLS key " + files.key + " is not usable: " + ec.message(),
                             "give --tls-key an unencrypted PEM private key");
-    if (SSL_CTX_check_private_key(context->native_handle()) != 1)
-        return make_failure(errc::file_unreadable, "TLS key " + files.key + " does not belong to the certificate " + files.certificate,
-                            "give the key the certificate was made for");
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) return key_mismatch(files);
     return context;
 }
 
