@@ -587,7 +587,16 @@ namespace {
 
 // A stub file in esptool's layout. The emulator does not run the code: anything uploaded whose
 // entry lies inside it behaves as esptool's stub, so the bytes only need to arrive intact.
-std::string stub_json(std::uint32_t text_start = 0x40090000, std::uint32_t entry = 0x40090010) {
+// Instruction and data RAM addresses of each emulated chip (chip/chip.cpp's maps), where its stub loads.
+std::pair<std::uint32_t, std::uint32_t> stub_ram(const std::string& chip) {
+    if (chip == "esp8266") return {0x4010E000, 0x3FFE8000};
+    if (chip == "esp32") return {0x40090000, 0x3FFE8000};
+    if (chip == "esp32s2") return {0x40028000, 0x3FFE8000};
+    return {0x40380000, 0x3FCB0000};  // ESP32-S3, ESP32-C3
+}
+
+std::string stub_json(const std::string& chip = "esp32", std::optional<std::uint32_t> entry = std::nullopt) {
+    const auto [text_start, data_start] = stub_ram(chip);
     const bytes text = random_bytes(7000, 40), data = random_bytes(500, 41);
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     auto b64 = [](const bytes& in) {
@@ -603,8 +612,8 @@ std::string stub_json(std::uint32_t text_start = 0x40090000, std::uint32_t entry
         }
         return out;
     };
-    return json{{"entry", entry}, {"text", b64(text)}, {"text_start", text_start}, {"data", b64(data)},
-                {"data_start", 0x3FFE8000}, {"bss_start", 0x3FFE9000}}
+    return json{{"entry", entry.value_or(text_start + 0x10)}, {"text", b64(text)}, {"text_start", text_start},
+                {"data", b64(data)}, {"data_start", data_start}, {"bss_start", data_start + 0x1000}}
         .dump();
 }
 
@@ -618,7 +627,7 @@ TEST_P(SerialStub, WritesVerifiedAt921600WithDeflateOnEveryFamily) {
     const bytes before = random_bytes(4u << 20, 42);
     device dev(chip, {}, &before);
     temp_dir dir;
-    const std::string stub = dir.write("stub.json", stub_json());
+    const std::string stub = dir.write("stub.json", stub_json(chip));
     const bytes a = firmware_like(150000);
     const bytes b = random_bytes(20000, 43);
     auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", stub, "--flash-size", "4MB", "0x10000",
@@ -665,7 +674,7 @@ TEST(Serial, StubFileProblemsAreNamedBeforeAnythingIsWritten) {
     device dev("esp32", fast_flash);
     temp_dir dir;
     auto outside = run_cli({"--json", "serial", "-p", dev.pty, "--stub",
-                             dir.write("bad.json", stub_json(0x40090000, 0x40000000)), fixture_image("helloworld-esp32.bin")});
+                             dir.write("bad.json", stub_json("esp32", 0x40000000)), fixture_image("helloworld-esp32.bin")});
     EXPECT_EQ(outside.exit_code, 3) << outside.out << outside.err;
     EXPECT_NE(parse_json(outside)["error"]["message"].get<std::string>().find("lies outside its own code"),
               std::string::npos);
@@ -675,10 +684,28 @@ TEST(Serial, StubFileProblemsAreNamedBeforeAnythingIsWritten) {
               std::string::npos);
 }
 
+// Issue 12 item 23: a stub made for another chip is refused before anything is uploaded (input
+// class, exit 4), and the emulated ROM would refuse to load it anyway.
+TEST(Serial, StubForAnotherChipIsRefusedBeforeUploading) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub_flasher_8266.json", stub_json("esp8266")),
+                       fixture_image("helloworld-esp32.bin")});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["error"]["code"], "chip_mismatch");
+    const std::string message = doc["error"]["message"];
+    EXPECT_NE(message.find("is not for this ESP32: its 7000 bytes at 0x4010e000 are not in the ESP32's RAM"),
+              std::string::npos) << message;
+    EXPECT_NE(doc["error"]["hint"].get<std::string>().find("--stub none"), std::string::npos);
+    EXPECT_FALSE(dev.wait_event("ram_exec", 300ms));
+    EXPECT_FALSE(dev.wait_event("flash_written", 10ms));
+}
+
 TEST(Serial, StubWriteFaultIsReportedNeverAsSuccess) {
     device dev("esp32s2", with_fault(fast_flash, "status-error-on-block=2"));
     temp_dir dir;
-    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json()),
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json("esp32s2")),
                        "--no-compress", "0x10000", file_with(dir, "d.bin", random_bytes(0x4000 * 4, 44))},
                       30s);
     EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
@@ -693,7 +720,7 @@ TEST(Serial, VerifyPortOnEsp8266WorksThroughTheStubAndCatchesAFlippedByte) {
     bytes initial(4u << 20, 0xFF);
     std::copy(image.begin(), image.end(), initial.begin() + 0x20000);
     temp_dir dir;
-    const std::string stub = dir.write("stub.json", stub_json());
+    const std::string stub = dir.write("stub.json", stub_json("esp8266"));
     const std::string file = file_with(dir, "app.bin", image);
     {
         device dev("esp8266", fast_flash, &initial);
