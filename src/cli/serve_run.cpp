@@ -118,7 +118,8 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     };
 
     auto sink = [&](const device_event& e) {
-        if (e.kind == event_kind::asked) ++requests;
+        // A transport reports each request once, by its outcome (asked, delivered, refused …).
+        if (e.kind != event_kind::progress) ++requests;
         if (e.kind != event_kind::progress) {
             if (settings.json) emit(settings.out, to_json(e));
             else std::fprintf(settings.out, "%s\n", human_line(e).c_str()), std::fflush(settings.out);
@@ -129,8 +130,8 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         if (e.kind == event_kind::delivered || e.kind == event_kind::failed) bytes_out += e.bytes;
         if (!e.device.empty() && e.kind != event_kind::progress) {
             auto& row = devices[e.device];
-            if (e.kind == event_kind::asked) ++row.requests;
-            else {
+            ++row.requests;
+            if (e.kind != event_kind::asked) {
                 row.state = std::string(release::kind_name(e.kind));
                 row.transport = e.transport;
                 row.offered = e.offered;

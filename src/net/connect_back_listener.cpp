@@ -15,22 +15,24 @@ asio::ip::address unmapped(const asio::ip::address& a) {
     return a;
 }
 
-namespace {
-
-failure bind_failure(const std::string& address, std::uint16_t port, const boost::system::error_code& ec) {
+failure bind_failure(const std::string& address, std::uint16_t port, const boost::system::error_code& ec,
+                     const listen_options& names) {
     const std::string where = endpoint_text(address, port);
+    const std::string port_option{names.port}, address_option{names.address};
     if (ec == asio::error::address_in_use)
         return make_failure(errc::port_busy, "TCP port " + where + " is already in use",
-                            "choose another --host-port, or stop the program that holds it");
+                            "choose another " + port_option + ", or stop the program that holds it");
     if (ec == asio::error::access_denied)
         return make_failure(errc::permission_denied, "not allowed to listen on " + where,
-                            "ports below 1024 need privileges: choose a --host-port of 1024 or more");
+                            "ports below 1024 need privileges: give " + port_option + " a port of 1024 or more");
     if (ec == boost::system::errc::address_not_available)
         return make_failure(errc::bind_failed, address + " is not an address of this machine",
-                            "give --host-ip one of this machine's addresses (see 'ip addr')");
+                            "give " + address_option + " one of this machine's addresses (see 'ip addr')");
     return make_failure(errc::bind_failed, "cannot listen on " + where + ": " + ec.message(),
-                        "check --host-ip and --host-port");
+                        "check " + address_option + (port_option == address_option ? "" : " and " + port_option));
 }
+
+namespace {
 
 constexpr auto accept_retry_pause = std::chrono::milliseconds(100);
 
@@ -98,9 +100,9 @@ result<std::unique_ptr<connect_back_listener>> connect_back_listener::open(event
     if (!ec) i->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) i->acceptor.bind(endpoint, ec);
     if (!ec) i->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return bind_failure(bind_address, port, ec);
+    if (ec) return bind_failure(bind_address, port, ec, {"--host-ip", "--host-port"});
     const auto local = i->acceptor.local_endpoint(ec);
-    if (ec) return bind_failure(bind_address, port, ec);
+    if (ec) return bind_failure(bind_address, port, ec, {"--host-ip", "--host-port"});
     i->address = local.address().to_string();
     i->port = local.port();
     i->accept_next();

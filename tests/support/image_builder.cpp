@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 namespace otaflash::test {
@@ -215,6 +216,30 @@ bytes gzip_compress(byte_view data) {
     if (rc != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
     out.resize(s.total_out);
     return out;
+}
+
+bytes build_sized_app(chip target, std::size_t size, const std::string& version, unsigned seed) {
+    const chip_info& c = info(target);
+    std::uint32_t irom = 0, drom = 0;
+    for (const auto& r : c.memory_map) {
+        if (!irom && (r.kind == region_kind::irom || r.kind == region_kind::flash)) irom = r.start;
+        if (!drom && (r.kind == region_kind::drom || r.kind == region_kind::flash)) drom = r.start;
+    }
+    // Two flash segments share what is left after headers, descriptor, RAM code and trailer.
+    const auto half = ((size - 1024) / 2) & ~std::size_t{3};
+    std::mt19937 rng(seed);
+    bytes data(half), code(half);
+    for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+    for (auto& b : code) b = static_cast<std::uint8_t>(rng());
+    image_spec spec;
+    spec.target = target;
+    spec.app = app_desc_spec{};
+    spec.app->version = version;
+    spec.segments = {{drom + 0x10000, std::move(data)},
+                     {irom + 0x20, std::move(code)},
+                     {code_ram_address(target) + 0x100, bytes(256, 0x11)}};
+    spec.entry = code_ram_address(target) + 0x100;
+    return build_image(spec);
 }
 
 }  // namespace otaflash::test

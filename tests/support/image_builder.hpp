@@ -56,6 +56,10 @@ std::uint32_t flash_data_address(chip c);
 
 bytes build_image(const image_spec& spec);
 
+// A valid app image of about `size` bytes (4 KiB .. 64 MiB) for an ESP32-family chip: app
+// descriptor (`version`), flash-mapped data and code segments of pseudo-random bytes from `seed`.
+bytes build_sized_app(chip target, std::size_t size, const std::string& version = "1.0.0", unsigned seed = 2026);
+
 // ESP8266 v2: 0xEA header, irom segment, v1 image, CRC-32.
 bytes build_esp8266_v2(const bytes& irom, const std::vector<segment_spec>& ram_segments, std::uint32_t entry);
 

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 
 using namespace otaflash;
 
@@ -24,26 +23,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "make_test_image: need an ESP32-family chip and 4096..64 MiB bytes\n");
         return 2;
     }
-    std::uint32_t irom = 0, drom = 0;
-    for (const auto& r : c->memory_map) {
-        if (!irom && (r.kind == region_kind::irom || r.kind == region_kind::flash)) irom = r.start;
-        if (!drom && (r.kind == region_kind::drom || r.kind == region_kind::flash)) drom = r.start;
-    }
-    // Two flash segments share what is left after headers, descriptor, RAM code and trailer.
-    const auto half = static_cast<std::size_t>((wanted - 1024) / 2) & ~std::size_t{3};
-    std::mt19937 rng(2026);
-    bytes data(half), code(half);
-    for (auto& b : data) b = static_cast<std::uint8_t>(rng());
-    for (auto& b : code) b = static_cast<std::uint8_t>(rng());
-
-    test::image_spec spec;
-    spec.target = c->id;
-    spec.app = test::app_desc_spec{};
-    spec.segments = {{drom + 0x10000, std::move(data)},
-                     {irom + 0x20, std::move(code)},
-                     {test::code_ram_address(c->id) + 0x100, bytes(256, 0x11)}};
-    spec.entry = test::code_ram_address(c->id) + 0x100;
-    const bytes image = test::build_image(spec);
+    const bytes image = test::build_sized_app(c->id, static_cast<std::size_t>(wanted));
     std::ofstream out(argv[3], std::ios::binary);
     out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
     if (!out) {

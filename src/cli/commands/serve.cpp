@@ -4,6 +4,7 @@
 
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/commands/serve_http.hpp"
 #include "cli/duration.hpp"
 #include "cli/serve_run.hpp"
 
@@ -27,6 +28,7 @@ struct serve_options {
     std::vector<std::string> allow;
     std::vector<std::string> pins;
     unsigned rollout = 100;
+    http_serve_options http;
 };
 
 result<release::policy> make_policy(const serve_options& o) {
@@ -78,6 +80,9 @@ int run(app_context& ctx, const serve_options& o) {
     release::catalog catalog(std::move(*releases), std::move(*rules));
 
     std::vector<std::unique_ptr<serve::backend>> backends;  // the transports plug in here
+    auto http = make_http(o.http);
+    if (!http) return out.fail("serve", http.error());
+    backends.push_back(std::move(*http));
     return run_serve(catalog, std::move(backends), settings);
 }
 
@@ -103,6 +108,7 @@ void register_serve(CLI::App& app, app_context& ctx) {
                     "Percentage of devices (by a stable hash of the MAC) offered the newest release; the rest get "
                     "the previous one")
         ->default_str("100");
+    add_http_options(*sub, opts->http);
     ctx.on_run(sub, [opts](app_context& c) { return run(c, *opts); });
 }
 

@@ -150,13 +150,14 @@ response_plan body_reply(const request_facts& r, const release::image_blob& blob
                                                         std::to_string(blob.size()));
         }
     }
-    p.whole_image = whole_image_counts && r.method == "GET";
-    p.event.kind = event_kind::delivered;  // the transport turns it into failed when cut short
+    // A range that ends at the image's last byte completes a resumed download: it counts as
+    // delivered; a range in the middle (or a HEAD) is only a request.
+    p.whole_image = whole_image_counts && r.method == "GET" && p.offset + p.length == blob.size();
+    p.event.kind = p.whole_image ? event_kind::delivered : event_kind::asked;  // the transport: failed when cut short
     p.event.total = p.length;
     p.event.decision = std::to_string(p.status) + (p.status == 206 ? " bytes " + std::to_string(p.offset) + "-" +
                                                                          std::to_string(p.offset + p.length - 1)
                                                                    : std::string(" image"));
-    if (r.method == "HEAD") p.event.kind = event_kind::asked;
     return p;
 }
 
@@ -307,6 +308,11 @@ std::optional<std::vector<std::string>> path_segments(std::string_view target) {
         start = slash + 1;
     }
     return out;
+}
+
+response_plan unreadable_request(bool too_large) {
+    if (too_large) return refuse(431, "request header fields too large", errc::usage_error);
+    return refuse(400, "malformed request", errc::usage_error);
 }
 
 response_plan decide(const request_facts& r, const release::catalog& c, const settings& options) {

@@ -102,8 +102,22 @@ TEST_F(PullDecision, RangesAnswer206Or416AndIfRangeMismatchGetsTheWhole) {
     EXPECT_EQ(header_of(part, "Content-Range"), "bytes 100-199/1000");
     EXPECT_EQ(part.offset, 100u);
     EXPECT_EQ(part.length, 100u);
+    EXPECT_FALSE(part.whole_image);  // a middle range is not a delivery …
+    EXPECT_EQ(part.event.kind, release::event_kind::asked);
     auto open = decide(get("/firmware.bin", {{"Range", "bytes=900-"}}), catalog);
     EXPECT_EQ(header_of(open, "Content-Range"), "bytes 900-999/1000");
+    EXPECT_TRUE(open.whole_image);  // … one reaching the last byte completes a resumed download
+    EXPECT_EQ(open.event.kind, release::event_kind::delivered);
+    auto clipped = decide(get("/firmware.bin", {{"Range", "bytes=990-5000"}}), catalog);
+    EXPECT_EQ(header_of(clipped, "Content-Range"), "bytes 990-999/1000");
+    auto whole_suffix = decide(get("/firmware.bin", {{"Range", "bytes=-5000"}}), catalog);
+    EXPECT_EQ(header_of(whole_suffix, "Content-Range"), "bytes 0-999/1000");
+    for (const char* ignored : {"bytes=5-2", "bytes=0-1,5-9", "items=0-1", "bytes=x-1", "bytes=-"}) {
+        auto whole = decide(get("/firmware.bin", {{"Range", ignored}}), catalog);
+        EXPECT_EQ(whole.status, 200u) << ignored;
+        EXPECT_EQ(whole.body_size(), 1000u) << ignored;
+    }
+    EXPECT_EQ(decide(get("/firmware.bin", {{"Range", "bytes=-0"}}), catalog).status, 416u);
     auto suffix = decide(get("/firmware.bin", {{"Range", "bytes=-10"}}), catalog);
     EXPECT_EQ(header_of(suffix, "Content-Range"), "bytes 990-999/1000");
     auto beyond = decide(get("/firmware.bin", {{"Range", "bytes=1000-"}}), catalog);
@@ -177,4 +191,14 @@ TEST(PullDecisionRules, CredentialsMissingOrRejectedAre401) {
     EXPECT_EQ(header_of(p, "WWW-Authenticate"), "Basic realm=\"otaflash\"");
     r.auth = credentials::rejected;
     EXPECT_EQ(decide(r, c).event.code, errc::auth_failed);
+}
+
+TEST(PullDecisionRules, UnreadableRequestsAre431Or400) {
+    auto big = unreadable_request(true);
+    EXPECT_EQ(big.status, 431u);
+    EXPECT_EQ(big.text, "request header fields too large\n");
+    EXPECT_EQ(big.event.kind, release::event_kind::refused);
+    auto bad = unreadable_request(false);
+    EXPECT_EQ(bad.status, 400u);
+    EXPECT_EQ(bad.text, "malformed request\n");
 }

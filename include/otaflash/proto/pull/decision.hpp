@@ -57,6 +57,10 @@ struct response_plan {
 
 response_plan decide(const request_facts& request, const release::catalog& catalog, const settings& options = {});
 
+// A request the transport could not parse: 431 when its line and headers exceed the limit,
+// 400 otherwise; the connection closes after it.
+response_plan unreadable_request(bool too_large);
+
 // The request path, percent-decoded and checked: nullopt for anything that is not a plain
 // absolute path ("..", ".", backslashes, NUL, bad escapes, a target not starting with "/").
 std::optional<std::vector<std::string>> path_segments(std::string_view target);
