@@ -109,7 +109,7 @@ private:
 
     void on_handshake(const error_code& ec) {
         if (!ec) return read_request();
-        if (ec == asio::error::operation_aborted || ec == asio::error::eof) return;
+        if (ec == asio::error::operation_aborted || ec == asio::error::eof || ec == beast::error::timeout) return;
         // Not a device request: plain HTTP or garbage on the TLS port. One line, so it is seen.
         release::device_event e;
         e.transport = transport();
@@ -130,8 +130,8 @@ private:
     }
 
     void on_read(const error_code& ec) {
-        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-            ec == beast::error::timeout || ec == asio::error::connection_reset)
+        if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+            ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::connection_reset)
             return;  // idle, slow or gone before a whole request: nothing to answer
         busy_ = true;
         started_ = clock_type::now();
