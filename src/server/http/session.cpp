@@ -3,6 +3,7 @@
 // report one device_event per request. A body comes from the release's bytes held in memory
 // (a shared_ptr kept for the whole transfer), so a transfer never mixes two files.
 
+#include "net/loop_detail.hpp"
 #include "server/http/server_state.hpp"
 
 #include <otaflash/proto/pull/credentials.hpp>
@@ -73,7 +74,7 @@ public:
         auto& sock = beast::get_lowest_layer(stream_).socket();
         sock.set_option(tcp::no_delay(true), ec);
         auto peer = sock.remote_endpoint(ec);
-        if (!ec) peer_ = endpoint_text(peer.address().to_string(), peer.port());
+        if (!ec) peer_ = endpoint_text(net::unmapped(peer.address()).to_string(), peer.port());  // dual-stack: IPv4 as such
         local_ = sock.local_endpoint(ec);
         state_->live.insert(this);
     }
