@@ -3,6 +3,7 @@
 #include "cli/commands/image_report.hpp"
 
 #include <otaflash/chip/chip.hpp>
+#include <otaflash/image/filesystem.hpp>
 #include <otaflash/image/firmware_file.hpp>
 
 namespace otaflash::cli {
@@ -35,10 +36,15 @@ result<preflight_result> preflight_image(const preflight_request& request) {
     auto file = analyze_firmware(request.image, options);
 
     if (request.filesystem) {
-        out.summary = "filesystem image";
+        const auto fs = detect_filesystem(request.image);
+        out.summary = fs ? std::string(fs->name) + " filesystem image" : "filesystem image";
         if (file && file->kind != file_kind::partition_table)
-            out.warnings.push_back("this file looks like " + file_summary(*file) +
-                                   ", but --fs replaces the device's filesystem with it; drop --fs to update the firmware");
+            return problem(request, std::move(out),
+                           make_failure(errc::not_an_image,
+                                        "this is " + file_summary(*file) + ", not a filesystem image, but --fs "
+                                        "would replace the device's filesystem with it",
+                                        "drop --fs to update the firmware; give --fs the filesystem image "
+                                        "(littlefs.bin, spiffs.bin)"));
         return out;
     }
     if (pico) {
@@ -65,8 +71,12 @@ result<preflight_result> preflight_image(const preflight_request& request) {
     if (file->kind == file_kind::merged)
         out.warnings.push_back("this is a merged flash image (bootloader, partition table, app) for serial flashing; "
                                "over the air the device expects the application .bin alone");
-    else if (!file->images.empty() && file->images.front().image && file->images.front().image->bootloader)
-        out.warnings.push_back("this is a second-stage bootloader, not an application; the device will not boot it");
+    else if (file->images.size() == 1 && file->images.front().image &&
+             file->images.front().image->role == image_role::bootloader)
+        // (An ESP8266 Arduino file is eboot and the app behind it: two images, and fine. A RAM-only
+        // program is not refused: esptool's test programs are pushed as such in tests and demos.)
+        out.warnings.push_back("this is a second-stage bootloader, not an application (" +
+                               file->images.front().image->role_reason + "); the device will not boot it");
     for (const auto& c : file->checks) {
         if (c.ok) continue;
         return problem(request, std::move(out),

@@ -39,11 +39,18 @@ struct signature_info {  // ESP8266 Arduino signed update: image â€– signature â
     std::size_t length = 0;
 };
 
+struct secure_boot_info {  // ESP32-family secure boot signature after the image
+    int version = 2;          // 1 (ESP32 ECDSA block) or 2 (signature sector)
+    std::size_t offset = 0;   // of the block (V1) or the 4 KiB signature sector (V2)
+    std::size_t blocks = 0;   // signature blocks found
+};
+
 struct firmware_file {
     file_kind kind = file_kind::image;
     std::size_t size = 0;                    // bytes of the file as given
     std::optional<gzip_info> gzip;           // offsets below refer to the inflated bytes when set
     std::optional<signature_info> signature;
+    std::optional<secure_boot_info> secure_boot;
     std::optional<chip> target;              // from the first image
     std::vector<embedded_image> images;
     std::optional<partition_table> partitions;

@@ -62,6 +62,10 @@ void print_image(reporter& out, const embedded_image& e) {
     out.line(e.label + " at " + hex_offset(e.offset) + " (" + std::string{format_name(im.format)} + " format)");
     fields f;
     f.add("Chip", std::string{name(im.target)} + " (" + im.detection + ")");
+    f.add("Role", im.role == image_role::application
+                      ? std::string("application")
+                      : std::string(im.role == image_role::bootloader ? "second-stage bootloader" : "RAM program") +
+                            " (" + im.role_reason + ")");
     f.add("Entry point", hex32(im.entry));
     f.add("Segments", std::to_string(im.segments.size()));
     f.add("Flash mode", std::string{flash_mode_name(im.flash_mode)});
