@@ -291,6 +291,35 @@ TEST(Serial, VerifyPortPassesOnWhatWasWritten) {
     EXPECT_EQ(files.exit_code, 0) << files.out << files.err;
 }
 
+// serial's audit record: what was written where (size, MD5), verified or not, with its timings.
+TEST(Serial, LogFileRecordsWhatWasWrittenAndTheOutcome) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    const bytes data = firmware_like(12345);
+    const std::string a = file_with(dir, "a.bin", data);
+    const std::string log = dir.file("serial.log");
+    auto r = run_cli({"--log-file", log, "serial", "-p", dev.pty, "--after", "no-reset", "0x8000", a});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const bytes logged = slurp(log);
+    const std::string text(logged.begin(), logged.end());
+    EXPECT_NE(text.find(" serial: exit 0 in "), std::string::npos) << text;
+    EXPECT_NE(text.find("device esp32 on " + dev.pty + ": verified"), std::string::npos) << text;
+    // The MD5 is of what was written: the file padded to a multiple of 4 bytes.
+    bytes padded = data;
+    padded.resize(12348, 0xFF);
+    const std::string written_md5 = to_hex(md5(padded));
+    EXPECT_NE(text.find("wrote " + a + " (12345 bytes, md5 " + written_md5 + ") at offset 32768: verified"),
+              std::string::npos) << text;
+    auto v = run_cli({"--log-file", log, "verify", "--port", dev.pty, "--before", "no-reset", "0x8000", a});
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    const bytes again = slurp(log);
+    const std::string both(again.begin(), again.end());
+    EXPECT_NE(both.find(" verify: exit 0 in "), std::string::npos) << both;
+    EXPECT_NE(both.find("compared " + a + " (12348 bytes, md5 " + written_md5 + ") with the flash at offset 32768: match"),
+              std::string::npos) << both;
+    EXPECT_NE(both.find(" serial: exit 0 in "), std::string::npos) << "the log is appended to: " << both;
+}
+
 TEST(Serial, VerifyPortOnEsp8266SaysItCannot) {
     device dev("esp8266", fast_flash);
     auto v = run_cli({"--json", "verify", "--port", dev.pty, fixture_image("helloworld-esp8266.bin")});
