@@ -62,7 +62,7 @@ int run_verify(app_context& ctx, const verify_args& args) {
     for (const auto& path : args.paths) {
         json entry = {{"path", path}, {"ok", false}, {"chip", nullptr}, {"kind", nullptr},
                       {"checks", json::array()}, {"notes", json::array()}, {"error", nullptr}};
-        auto data = read_file(path);
+        auto data = read_file_checked(path, refuse_from_head);
         auto file = data ? analyze_firmware(*data, options) : result<firmware_file>(data.error());
         if (!file) {
             const failure& f = file.error();
