@@ -18,7 +18,25 @@ result<preflight_result> problem(const preflight_request& request, preflight_res
     return out;
 }
 
+// A file that is not an ESP image, said the way push says it.
+failure not_an_app(failure f) {
+    f.message = "not an app image: " + f.message;
+    if (f.message.find("filesystem") != std::string::npos) f.hint = "push filesystem images with --fs";
+    else f.hint += "; for a Raspberry Pi Pico (arduino-pico) give --chip rp2040";
+    return f;
+}
+
 }  // namespace
+
+std::optional<failure> preflight_head(const preflight_request& request, byte_view head, std::uint64_t file_size) {
+    // Only where the whole file would be refused too: not for --fs, Pico boards or espota mode.
+    if (request.filesystem || request.advisory || is_pico_chip(request.chip_name) ||
+        (request.chip_name.empty() && request.pico_port))
+        return std::nullopt;
+    auto refused = refuse_from_head(head, file_size);
+    if (!refused) return std::nullopt;
+    return not_an_app(std::move(*refused));
+}
 
 bool is_pico_chip(const std::string& name) { return name == "rp2040" || name == "rp2350" || name == "pico"; }
 
@@ -53,13 +71,7 @@ result<preflight_result> preflight_image(const preflight_request& request) {
             out.warnings.push_back("this file is " + file_summary(*file) + ", but the device was given as an arduino-pico board");
         return out;
     }
-    if (!file) {
-        failure f = std::move(file).error();
-        f.message = "not an app image: " + f.message;
-        if (f.message.find("filesystem") != std::string::npos) f.hint = "push filesystem images with --fs";
-        else f.hint += "; for a Raspberry Pi Pico (arduino-pico) give --chip rp2040";
-        return problem(request, std::move(out), std::move(f));
-    }
+    if (!file) return problem(request, std::move(out), not_an_app(std::move(file).error()));
     out.summary = file_summary(*file);
     if (file->target) out.chip = std::string{name(*file->target)};
     out.signed_image = file->signature.has_value();

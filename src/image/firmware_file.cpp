@@ -338,6 +338,22 @@ const check* firmware_file::first_failure() const noexcept {
     return nullptr;
 }
 
+std::optional<failure> refuse_from_head(byte_view head, std::uint64_t file_size) {
+    if (head.empty()) return std::nullopt;
+    if (head[0] == esp_image_magic || head[0] == esp8266_v2_magic || is_gzip(head) || starts_partition_table(head, 0))
+        return std::nullopt;
+    if (head[0] == 0xFF) {
+        // A merged image keeps its bootloader at 0x1000 or 0x2000 after 0xFF; only a head that
+        // reaches past both and shows neither decides.
+        const std::size_t last = merged_bootloader_offsets[std::size(merged_bootloader_offsets) - 1];
+        if (head.size() <= last) return std::nullopt;
+        for (auto offset : merged_bootloader_offsets)
+            if (head[offset] == esp_image_magic && all_equal(head.first(offset), 0xFF)) return std::nullopt;
+        if (all_equal(head, 0xFF) && head.size() < file_size) return std::nullopt;  // "all 0xFF" needs every byte
+    }
+    return not_firmware(head);
+}
+
 result<firmware_file> analyze_firmware(byte_view data, const analyze_options& options) {
     return analyzer(data, options).run(0);
 }

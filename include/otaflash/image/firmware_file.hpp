@@ -71,4 +71,9 @@ struct analyze_options {
 // failed checks instead.
 result<firmware_file> analyze_firmware(byte_view data, const analyze_options& options = {});
 
+// The failure analyze_firmware would report, when the first bytes of a file (`head`, of a file of
+// `file_size` bytes) already decide it: not an image, a filesystem, erased flash without a
+// bootloader where merged images keep one. nullopt: the whole file is needed.
+std::optional<failure> refuse_from_head(byte_view head, std::uint64_t file_size);
+
 }  // namespace otaflash::image

@@ -148,7 +148,11 @@ void print_partitions(reporter& out, const partition_table& t) {
 }
 
 int run_info(app_context& ctx, const std::string& path) {
-    auto data = read_file(path);
+    auto data = read_file_checked(path, [&](byte_view head, std::uint64_t size) {
+        auto refused = refuse_from_head(head, size);
+        if (refused) refused->message = path + ": " + refused->message;  // as for the whole file below
+        return refused;
+    });
     if (!data) return ctx.report().fail("info", data.error());
     auto file = analyze_firmware(*data);
     if (!file) {

@@ -64,7 +64,7 @@ int run_verify(app_context& ctx, const verify_args& args) {
     for (const auto& path : args.paths) {
         json entry = {{"path", path}, {"ok", false}, {"chip", nullptr}, {"kind", nullptr},
                       {"checks", json::array()}, {"notes", json::array()}, {"error", nullptr}};
-        auto data = read_file(path);
+        auto data = read_file_checked(path, refuse_from_head);
         if (data) {
             // What was checked, by its digest (the audit log records it).
             entry["size"] = data->size();
