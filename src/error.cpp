@@ -49,6 +49,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::expected_devices_missing: return "expected_devices_missing";
     case errc::some_targets_failed: return "some_targets_failed";
     case errc::cancelled_fail_fast: return "cancelled_fail_fast";
+    case errc::output_failed: return "output_failed";
     case errc::interrupted_sigint: return "interrupted_sigint";
     case errc::interrupted_sigterm: return "interrupted_sigterm";
     }
@@ -102,6 +103,7 @@ condition condition_of(errc code) noexcept {
     case errc::expected_devices_missing: return condition::unconfirmed;
     case errc::some_targets_failed:
     case errc::cancelled_fail_fast: return condition::partial;
+    case errc::output_failed: return condition::output;
     case errc::interrupted_sigint:
     case errc::interrupted_sigterm: return condition::interrupted;
     }
@@ -122,6 +124,7 @@ std::string_view condition_name(condition c) noexcept {
     case condition::local_resource: return "local_resource";
     case condition::unconfirmed: return "unconfirmed";
     case condition::partial: return "partial";
+    case condition::output: return "output";
     case condition::interrupted: return "interrupted";
     }
     return "internal";

@@ -16,6 +16,7 @@ int exit_code_for(condition c) noexcept {
     case condition::unconfirmed: return 10;
     case condition::device_refused: return 11;
     case condition::partial: return 12;
+    case condition::output: return 13;
     case condition::interrupted: return 130;
     }
     return 1;

@@ -21,6 +21,7 @@ enum class condition : std::uint8_t {
     local_resource,   // a local socket, port or file could not be used
     unconfirmed,      // all data was sent but the device never confirmed the result
     partial,          // several targets: some succeeded, some failed
+    output,           // the result could not be written to standard output (a full disk, a closed pipe)
     interrupted,      // SIGINT or SIGTERM
 };
 
@@ -79,6 +80,8 @@ enum class errc : std::uint16_t {
     // several targets
     some_targets_failed,
     cancelled_fail_fast,   // a device stopped or never started because another failed under --fail-fast
+    // output
+    output_failed,         // writing the result to standard output failed
     // interrupted
     interrupted_sigint,
     interrupted_sigterm,

@@ -255,6 +255,31 @@ bool is_executable_ram(region_kind kind) noexcept {
            kind == region_kind::rtc_ram;
 }
 
+bool is_ram(region_kind kind) noexcept {
+    return is_executable_ram(kind) || kind == region_kind::dram || kind == region_kind::rtc_dram;
+}
+
+bool in_ram(const chip_info& c, std::uint32_t address, std::uint64_t size, bool executable) noexcept {
+    const auto* r = find_region(c, address);
+    if (!r || !(executable ? is_executable_ram(r->kind) : is_ram(r->kind))) return false;
+    return std::uint64_t{address} + size <= r->end;
+}
+
+bool in_bootloader_ram(const chip_info& c, std::uint32_t address) noexcept {
+    struct window {
+        chip id;
+        std::uint32_t start, end;
+    };
+    static constexpr window windows[] = {
+        {chip::esp32, 0x40078000, 0x40080000},
+        {chip::esp32c3, 0x403C0000, 0x403E0000},
+        {chip::esp32c3, 0x3FCC0000, 0x3FCE0000},
+    };
+    for (const auto& w : windows)
+        if (w.id == c.id && address >= w.start && address < w.end) return true;
+    return false;
+}
+
 std::span<const chip_info> all_chips() noexcept { return table; }
 const chip_info& info(chip c) noexcept { return table[static_cast<std::size_t>(c)]; }
 std::string_view name(chip c) noexcept { return info(c).name; }

@@ -29,7 +29,8 @@ constexpr const char* footer = R"(Examples:
 
 Exit status: 0 ok, 1 internal error, 2 usage, 3 config, 4 invalid input, 5 unreachable,
 6 authentication, 7 transfer, 8 verification, 9 local resource, 10 unconfirmed,
-11 device refused, 12 some targets failed, 130/143 interrupted. See otaflash(1).)";
+11 device refused, 12 some targets failed, 13 result not written to stdout,
+130/143 interrupted. See otaflash(1).)";
 
 bool argv_asks_for_json(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
@@ -100,7 +101,9 @@ void add_global_options(CLI::App& app, global_options& g) {
     app.add_option("--log-level", g.logging.level, "Log level: trace, debug, info, warn, error (env OTAFLASH_LOG)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->group(output);
-    app.add_option("--log-file", g.logging.log_file, "Also write a debug log to this file")->group(output);
+    app.add_option("--log-file", g.logging.log_file,
+                   "Also write a debug log and the run's outcome (for audits) to this file; its folder must exist")
+        ->group(output);
     app.add_flag("--non-interactive", g.non_interactive, "Never prompt (implied when stdin is not a terminal or CI is set)")
         ->envname("OTAFLASH_NON_INTERACTIVE")
         ->group(output);
@@ -118,6 +121,13 @@ void one_value_per_occurrence(CLI::App& app) {
 int usage_failure(app_context& ctx, failure f) {
     ctx.start_output();
     return ctx.report().fail("", f);
+}
+
+// --help and --version: like any result, one that cannot be written is an error (exit 13).
+int print_text(app_context& ctx, const std::string& text) {
+    std::fputs(text.c_str(), stdout);
+    if (auto lost = unwritten_output(stdout)) return usage_failure(ctx, *lost);
+    return exit_ok;
 }
 
 }  // namespace
@@ -173,14 +183,11 @@ int run(int argc, char** argv) {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
         app.parse(reversed);
     } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return exit_ok;
+        return print_text(ctx, app.help());
     } catch (const CLI::CallForAllHelp&) {
-        std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
-        return exit_ok;
+        return print_text(ctx, app.help("", CLI::AppFormatMode::All));
     } catch (const CLI::CallForVersion& v) {
-        std::printf("%s\n", v.what());
-        return exit_ok;
+        return print_text(ctx, std::string{v.what()} + "\n");
     } catch (const CLI::ParseError& e) {
         ctx.global.json = argv_asks_for_json(argc, argv);
         if (app.get_subcommands().empty())
@@ -196,6 +203,7 @@ int run(int argc, char** argv) {
     if (auto logging = setup_logging(ctx.global.logging); !logging) return ctx.report().fail("", logging.error());
 
     CLI::App* chosen = app.get_subcommands().front();
+    audit(std::string{"start: otaflash "} + otaflash::version + " (" + otaflash::git_describe + ") " + chosen->get_name());
     const command_fn* fn = ctx.find(chosen);
     if (!fn) return ctx.report().fail(chosen->get_name(), make_failure(errc::internal_error, "no runner for command"));
     try {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 namespace otaflash::cli {
@@ -28,6 +29,22 @@ std::optional<log_level> parse_level(std::string_view name) {
     if (name == "warn" || name == "warning") return log_level::warn;
     if (name == "error" || name == "quiet") return log_level::error;
     return std::nullopt;
+}
+
+std::shared_ptr<spdlog::logger>& audit_logger() {
+    static std::shared_ptr<spdlog::logger> logger;
+    return logger;
+}
+
+// spdlog creates missing folders; an audit log whose folder is mistyped must fail instead, or the
+// records of a production run land somewhere nobody looks.
+result<void> check_log_folder(const std::string& path) {
+    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (folder.empty() || std::filesystem::is_directory(folder, ec)) return {};
+    return make_failure(errc::write_failed,
+                        "cannot open --log-file " + path + ": the folder " + folder.string() + " does not exist",
+                        "create the folder first (otaflash never creates it) or fix the path");
 }
 
 class spdlog_sink final : public log_sink {
@@ -70,12 +87,17 @@ result<void> setup_logging(const logging_options& opts) {
     std::vector<spdlog::sink_ptr> sinks{console};
     spdlog::level::level_enum logger_level = to_spdlog(*level);
     if (!opts.log_file.empty()) {
+        if (auto folder = check_log_folder(opts.log_file); !folder) return folder;
         try {
             auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(opts.log_file);
             file->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
             file->set_level(spdlog::level::debug);
             sinks.push_back(file);
             logger_level = std::min(logger_level, spdlog::level::debug);
+            auto audit = std::make_shared<spdlog::logger>("otaflash-audit", file);
+            audit->set_level(spdlog::level::info);
+            audit->flush_on(spdlog::level::info);
+            audit_logger() = std::move(audit);
         } catch (const spdlog::spdlog_ex& e) {
             return make_failure(errc::write_failed, "cannot open --log-file " + opts.log_file + ": " + e.what(),
                                 "check that the folder exists and is writable");
@@ -87,6 +109,12 @@ result<void> setup_logging(const logging_options& opts) {
     spdlog::set_default_logger(logger);
     return {};
 }
+
+void audit(std::string_view line) {
+    if (auto& logger = audit_logger()) logger->info("{}", line);
+}
+
+bool auditing() noexcept { return audit_logger() != nullptr; }
 
 void labelled_log::write(log_level level, std::string_view message) {
     inner_.write(level, prefix_ + std::string{message});

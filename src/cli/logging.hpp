@@ -13,7 +13,7 @@ struct logging_options {
     int verbose = 0;          // -v count
     bool quiet = false;       // -q
     std::string level;        // --log-level (wins over -v/-q), else OTAFLASH_LOG
-    std::string log_file;     // --log-file: a full debug log besides stderr
+    std::string log_file;     // --log-file: a full debug log besides stderr, and the run's outcome
 };
 
 // Pure: which level the flags and the environment ask for. Fails on contradictory flags
@@ -24,6 +24,11 @@ result<log_level> resolve_log_level(const logging_options& opts, const char* env
 // writes through.
 result<void> setup_logging(const logging_options& opts);
 log_sink& cli_log();
+
+// Writes `line` to the --log-file only (never to stderr): the audit record of a run. Nothing
+// happens without a log file.
+void audit(std::string_view line);
+bool auditing() noexcept;
 
 // Puts "[label] " before every message (nothing for an empty label): one device's lines among
 // those of a fleet.

@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,12 +29,14 @@ public:
 
     bool json() const noexcept { return format_ == output_format::json; }
 
-    // A line of human output (text mode only; dropped under --json, where `result` carries it).
+    // A line of human output (text mode only; dropped under --json, where `result` carries it),
+    // flushed at once so that in a log of both streams (2>&1 | cat) it comes before the error.
     void line(std::string_view text);
     // Shown on stderr in text mode; listed under "warnings" in JSON mode.
     void warn(std::string text);
 
-    // End the command. Each returns the process exit code.
+    // End the command. Each returns the process exit code; 13 (errc::output_failed) when the result
+    // could not be written to `out` (a full disk, a closed pipe), whatever the command's own.
     int succeed(std::string_view command, nlohmann::json result = nlohmann::json::object());
     int fail(std::string_view command, const failure& error, nlohmann::json result = nlohmann::json::object());
 
@@ -44,6 +48,7 @@ public:
 
 private:
     int finish(std::string_view command, const failure* error, nlohmann::json result);
+    int unwritten(int own_code, const failure* error);
 
     output_format format_;
     std::FILE* out_;
@@ -51,6 +56,12 @@ private:
     std::vector<std::string> warnings_;
     std::vector<env_setting> from_env_;
     bool finished_ = false;
+    int write_errno_ = 0;  // the first failed write to `out`
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
+
+// Whether everything written to `out` so far reached it: flushed, no error on the stream. The
+// failure (errc::output_failed) names the reason.
+std::optional<failure> unwritten_output(std::FILE* out, int first_errno = 0);
 
 }  // namespace otaflash::cli

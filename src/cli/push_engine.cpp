@@ -6,6 +6,7 @@
 
 #include <otaflash/crypto/digest.hpp>
 #include <otaflash/exit_codes.hpp>
+#include <otaflash/io/interrupt.hpp>
 #include <otaflash/io/random.hpp>
 #include <otaflash/net/address.hpp>
 #include <otaflash/net/connect_back_listener.hpp>
@@ -17,7 +18,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <deque>
 #include <map>
 #include <set>
@@ -54,15 +54,23 @@ json error_json(const failure& f) {
             {"hint", f.hint}};
 }
 
+// What an interruption did to one device depends on how far its session got: before the data,
+// nothing happened; during the transfer the reset makes the device leave its update; once every
+// byte is out the device may already have verified and stored the image.
 failure interrupted(int signal_number, const espota::session_report& report) {
-    const bool term = signal_number == SIGTERM;
-    const bool connected = report.upload_started.has_value();
-    return make_failure(term ? errc::interrupted_sigterm : errc::interrupted_sigint,
-                        std::string{"interrupted by "} + (term ? "SIGTERM" : "SIGINT") +
-                            (connected ? " during the transfer; the connection was reset so the device leaves its "
-                                         "update and keeps its current firmware"
-                                       : " before any data was sent"),
-                        "push again when ready");
+    if (report.upload_finished)
+        return io::interrupted_failure(
+            signal_number,
+            " after all " + std::to_string(report.bytes_sent) +
+                " bytes were sent, while the device verified the image: the update is unconfirmed and may "
+                "have been applied",
+            "check the device (its version, its serial log) before pushing again");
+    if (report.upload_started)
+        return io::interrupted_failure(signal_number,
+                                       " during the transfer; the connection was reset so the device leaves its "
+                                       "update and keeps its current firmware",
+                                       "push again when ready");
+    return io::interrupted_failure(signal_number, " before any data was sent", "push again when ready");
 }
 
 // name.local through our own mDNS query (no avahi or Bonjour needed); when nobody answers, the
@@ -70,7 +78,7 @@ failure interrupted(int signal_number, const espota::session_report& report) {
 result<std::vector<std::string>> resolve_addresses(const net::target& t, const net::mdns_options& mdns, log_sink& log) {
     if (!net::is_local_name(t.host)) return net::resolve_host(t.host);
     auto found = net::resolve_local_name(t.host, mdns, log);
-    if (found) return found;
+    if (found || condition_of(found.error().code) == condition::interrupted) return found;
     if (auto system = net::resolve_host(t.host)) return system;
     return found;
 }
@@ -138,6 +146,11 @@ private:
         std::vector<device_address> addresses;
         bool any_v6 = false;
         for (auto& d : devices_) {
+            if (const int signal_number = io::latched_interrupt()) {
+                out_.refused = io::interrupted_failure(signal_number, " while the targets' names were resolved; "
+                                                       "nothing was sent", "push again when ready");
+                return;
+            }
             if (d.dev.refused) {
                 end(d, device_status::failed, *d.dev.refused);
             } else if (auto found = resolve_addresses(d.dev.target, settings_.mdns, *d.log); !found) {
@@ -257,11 +270,13 @@ private:
         config.creds.md5_only = settings_.md5_only;
         config.creds.can_prompt = d.dev.password.source == password_source::none && policy_.may_prompt;
 
-        net::password_provider ask = [&d]() -> std::optional<secret> {
+        net::password_provider ask = [this, &d]() -> std::optional<secret> {
             d.prompted = true;
             auto typed = prompt_secret("Password for " + bracketed(d.address) + " (input hidden): ");
-            if (!typed) return std::nullopt;
-            return std::move(*typed);
+            if (typed) return std::move(*typed);
+            // Ctrl-C at the prompt ends the run as a signal anywhere else would.
+            if (int signal_number = io::latched_interrupt()) on_signal(signal_number);
+            return std::nullopt;
         };
         auto session = net::push_session::create(loop_, *d.listener, {d.address, d.local}, std::move(config),
                                                  settings_.image, *d.progress, *d.log, std::move(ask));
@@ -358,7 +373,7 @@ private:
         if (r.upload_started && r.upload_finished)
             upload_seconds = std::chrono::duration<double>(*r.upload_finished - *r.upload_started).count();
         const double rate = upload_seconds > 0 ? static_cast<double>(r.bytes_sent) / upload_seconds : 0.0;
-        const bool unconfirmed = r.error && condition_of(r.error->code) == condition::unconfirmed;
+        const bool unconfirmed = espota::outcome_unknown(r);
 
         j["address"] = d.address;
         j["addresses"] = d.addresses;
@@ -444,15 +459,29 @@ private:
     }
 
     void on_signal(int number) {
-        if (!out_.interrupted) {
-            const bool term = number == SIGTERM;
-            out_.interrupted = make_failure(term ? errc::interrupted_sigterm : errc::interrupted_sigint,
-                                            std::string{"interrupted by "} + (term ? "SIGTERM" : "SIGINT") +
-                                                ": open connections were reset, so those devices keep their current "
-                                                "firmware; devices not yet started were skipped",
-                                            "push again when ready");
-        }
+        if (!out_.interrupted) out_.interrupted = run_interrupted(number);
         stop(*out_.interrupted, number);
+    }
+
+    // What the signal did to the run as a whole, counting the devices by how far they got.
+    failure run_interrupted(int number) const {
+        unsigned reset = 0, unknown = 0, waiting = 0;
+        for (const auto& d : devices_) {
+            if (d.done) continue;
+            if (!d.current) ++waiting;
+            else if (d.current->report().upload_finished) ++unknown;
+            else if (d.current->report().upload_started) ++reset;
+        }
+        auto devices = [](unsigned n) { return std::to_string(n) + (n == 1 ? " device" : " devices"); };
+        std::string then;
+        if (reset > 0) then += "; " + devices(reset) + " in transfer were reset and keep their current firmware";
+        if (unknown > 0)
+            then += "; " + devices(unknown) + " had every byte and are unconfirmed: they may have applied the update";
+        if (waiting > 0) then += "; " + devices(waiting) + " not yet started were skipped";
+        return io::interrupted_failure(number, then,
+                                       unknown > 0 ? "check the unconfirmed devices (version, serial log) before "
+                                                     "pushing again"
+                                                   : "push again when ready");
     }
 
     void finish_when_idle() {
@@ -526,6 +555,16 @@ run_outcome run_pushes(app_context& ctx, const push_settings& settings, std::vec
     return r.run();
 }
 
+json image_json(const push_settings& settings) {
+    json image = {{"path", settings.image_path},
+                  {"size", settings.image.size()},
+                  {"md5", to_hex(md5(settings.image))},
+                  {"sha256", to_hex(sha256(settings.image))},
+                  {"command", settings.cmd == espota::command::filesystem ? "filesystem" : "flash"}};
+    image.update(settings.image_facts);
+    return image;
+}
+
 push_outcome run_push(app_context& ctx, const push_settings& settings, push_device device, run_policy policy) {
     policy.jobs = 1;
     const std::string target_text = device.target_text;
@@ -533,11 +572,7 @@ push_outcome run_push(app_context& ctx, const push_settings& settings, push_devi
     one.push_back(std::move(device));
     run_outcome run = run_pushes(ctx, settings, std::move(one), policy, {});
     push_outcome out;
-    json image = {{"path", settings.image_path},
-                  {"size", settings.image.size()},
-                  {"md5", to_hex(md5(settings.image))},
-                  {"command", settings.cmd == espota::command::filesystem ? "filesystem" : "flash"}};
-    image.update(settings.image_facts);
+    json image = image_json(settings);
     if (run.refused) {
         out.error = run.refused;
         out.result = {{"target", target_text}, {"image", image}, {"result", "failed"}, {"duration_ms", run.duration_ms}};

@@ -103,6 +103,10 @@ result<void> check_addresses(const std::vector<device_address>& devices);
 run_outcome run_pushes(app_context& ctx, const push_settings& settings, std::vector<push_device> devices,
                        const run_policy& policy, const std::function<void(const device_outcome&)>& on_finished);
 
+// What was sent, for the JSON documents (and so the audit log): path, size, md5, sha256, command,
+// and the preflight's facts.
+nlohmann::json image_json(const push_settings& settings);
+
 // A single push: its outcome in the shape `push` and `espota` have always reported.
 struct push_outcome {
     std::optional<failure> error;             // empty: the device confirmed with OK

@@ -31,6 +31,10 @@ struct preflight_result {
 
 result<preflight_result> preflight_image(const preflight_request& request);
 
+// The refusal preflight_image would give, when the file's first bytes already decide it (for
+// read_file's head check: a file plainly not an image is not read whole). `request.image` unused.
+std::optional<failure> preflight_head(const preflight_request& request, byte_view head, std::uint64_t file_size);
+
 // True for the names --chip takes for arduino-pico boards.
 bool is_pico_chip(const std::string& name);
 

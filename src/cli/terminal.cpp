@@ -1,5 +1,7 @@
 #include "cli/terminal.hpp"
 
+#include <otaflash/io/interrupt.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -48,10 +50,19 @@ result<secret> prompt_secret(const std::string& question) {
         ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
     }
     std::string line;
-    int c;
-    while ((c = std::fgetc(stdin)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+    int c = 0;
+    {
+        // Ctrl-C here is an interruption like anywhere else (130), not a missing password.
+        io::interrupt_catcher catcher;
+        while (io::latched_interrupt() == 0 && (c = std::fgetc(stdin)) != EOF && c != '\n')
+            line.push_back(static_cast<char>(c));
+    }
     if (restore) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
     std::fputc('\n', stderr);
+    if (int signal_number = io::latched_interrupt()) {
+        secret{std::move(line)};  // wiped: half a password is still a secret
+        return io::interrupted_failure(signal_number, " at the password prompt");
+    }
     if (c == EOF && line.empty())
         return make_failure(errc::password_unavailable, "no password was typed (end of input)",
                             "set OTAFLASH_PASSWORD or use --password-file");

@@ -192,7 +192,54 @@ std::string flash_freq_name(const image_info& image) {
     return "unknown (" + hex_digits(image.flash_freq_code, 1) + ")";
 }
 
-result<image_info> parse_image(byte_view data) {
+std::string_view role_name(image_role r) noexcept {
+    switch (r) {
+    case image_role::application: return "application";
+    case image_role::bootloader: return "bootloader";
+    case image_role::ram_program: return "ram_program";
+    }
+    return "application";
+}
+
+namespace {
+
+bool flash_mapped(region_kind k) {
+    return k == region_kind::irom || k == region_kind::drom || k == region_kind::flash;
+}
+
+void classify(image_info& image) {
+    const chip_info& c = info(image.target);
+    if (image.bootloader) {
+        image.role = image_role::bootloader;
+        image.role_reason = "it carries a bootloader descriptor";
+        return;
+    }
+    if (image.irom) return;  // ESP8266 v2: its irom segment runs from flash
+    for (const auto& s : image.segments) {
+        const auto* r = find_region(c, s.load_address);
+        if (r && flash_mapped(r->kind)) return;
+    }
+    // Chips whose map is unknown name no region: nothing can be said.
+    if (c.map_quality == map_accuracy::unknown) return;
+    if (in_bootloader_ram(c, image.entry)) {
+        image.role = image_role::bootloader;
+        image.role_reason = "no code in flash and its entry point " + hex32(image.entry) + " is where the " +
+                            std::string{c.display_name} + "'s second-stage bootloader loads";
+        return;
+    }
+    for (const auto& s : image.segments) {
+        if (in_bootloader_ram(c, s.load_address)) {
+            image.role = image_role::bootloader;
+            image.role_reason = "no code in flash and a segment at " + hex32(s.load_address) + ", where the " +
+                                std::string{c.display_name} + "'s second-stage bootloader loads";
+            return;
+        }
+    }
+    image.role = image_role::ram_program;
+    image.role_reason = "every segment loads into RAM and none into flash: a bootloader or a RAM-loadable program";
+}
+
+result<image_info> parse_any(byte_view data) {
     if (data.empty()) return make_failure(errc::file_empty, "the image is empty (0 bytes)", "check the path");
     if (data[0] == esp8266_v2_magic) return detail::read_esp8266_v2(data);
     if (data[0] != esp_image_magic)
@@ -206,6 +253,14 @@ result<image_info> parse_image(byte_view data) {
                                 " bytes, shorter than the 24 bytes every image begins with",
                             "the file is incomplete: copy or download it again");
     return detect_and_read(data);
+}
+
+}  // namespace
+
+result<image_info> parse_image(byte_view data) {
+    auto image = parse_any(data);
+    if (image) classify(*image);
+    return image;
 }
 
 }  // namespace otaflash::image

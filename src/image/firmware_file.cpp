@@ -1,5 +1,8 @@
 #include <otaflash/image/firmware_file.hpp>
 
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/image/filesystem.hpp>
+#include <otaflash/util/crc32.hpp>
 #include <otaflash/util/gzip.hpp>
 #include <otaflash/util/hex.hpp>
 
@@ -31,14 +34,10 @@ failure with_context(failure f, const std::string& context) {
 
 failure not_firmware(byte_view data) {
     const char* hint = "give the firmware .bin (not the .elf, a filesystem or an erased-flash dump)";
-    if (data.size() >= 16 && std::memcmp(data.data() + 8, "littlefs", 8) == 0)
+    if (auto fs = detect_filesystem(data))
         return make_failure(errc::not_an_image,
-                            "a LittleFS filesystem image (magic \"littlefs\" at offset 0x00000008), not firmware",
-                            "upload it as a filesystem image, not as an application");
-    if (data.size() >= 512 && data[510] == 0x55 && data[511] == 0xAA &&
-        (std::memcmp(data.data() + 0x36, "FAT", 3) == 0 || std::memcmp(data.data() + 0x52, "FAT", 3) == 0))
-        return make_failure(errc::not_an_image, "a FAT filesystem image (boot sector at offset 0x00000000), not firmware",
-                            "upload it as a filesystem image, not as an application");
+                            "a " + std::string(fs->name) + " filesystem image (" + fs->where + "), not firmware",
+                            "upload it as a filesystem image, not as an application (otaflash push --fs)");
     if (all_equal(data, 0xFF))
         return make_failure(errc::not_an_image, "every byte is 0xff (erased flash): there is no image", hint);
     if (data[0] == 0xFF)
@@ -141,14 +140,21 @@ private:
                 app_failure = std::move(parsed).error();
             }
         }
+        if (!app && !app_failure && first.role != image_role::application)
+            file_.notes.push_back(std::string(first.role == image_role::bootloader ? "a second-stage bootloader"
+                                                                                   : "a RAM-only program") +
+                                  ", not an application: " + first.role_reason);
         add_image(first_label, 0, std::move(first));
         if (app) add_image("app", esp8266_app_offset, std::move(*app));
         if (app_failure) unreadable_image("app", esp8266_app_offset, std::move(*app_failure));
 
-        if (auto sig = file_.target == chip::esp8266 ? find_signature(end) : std::nullopt) {
+        const bool esp8266 = file_.target == chip::esp8266;
+        const bool secure_boot_signed =
+            !esp8266 && (secure_boot_v2(end) || (file_.target == chip::esp32 && secure_boot_v1(end)));
+        if (auto sig = esp8266 ? find_signature(end) : std::nullopt) {
             file_.signature = sig;
             file_.notes.push_back(signature_note(*sig));
-        } else if (end < data_.size()) {
+        } else if (!secure_boot_signed && end < data_.size()) {
             const auto rest = data_.subspan(end);
             file_.notes.push_back(all_equal(rest, 0xFF) ? "padded with 0xff from " + hex_offset(end) + " to " +
                                                               std::to_string(data_.size()) + " bytes"
@@ -245,6 +251,49 @@ private:
         return signature_info{offset, length};
     }
 
+    // Secure Boot V2 (RSA-3072 or ECDSA): the image is padded to a 4 KiB boundary and the last
+    // sector holds up to three 1216-byte signature blocks (magic 0xE7, version 2 or 3, the
+    // SHA-256 of everything before the sector, ..., a CRC-32 of the block's first 1196 bytes),
+    // then 0xFF (espsecure sign-data --version 2).
+    bool secure_boot_v2(std::size_t end) {
+        constexpr std::size_t sector = 4096, block = 1216, crc_at = 1196;
+        const std::size_t at = (end + sector - 1) / sector * sector;
+        if (data_.size() != at + sector || data_[at] != 0xE7 || (data_[at + 1] != 2 && data_[at + 1] != 3)) return false;
+        if (!is_padding(data_.subspan(end, at - end))) return false;
+        const std::string scope = "secure_boot_v2@" + hex_offset(at);
+        const std::string digest = to_hex(sha256(data_.first(at)));
+        std::size_t blocks = 0;
+        for (std::size_t b = at; b + block <= data_.size() && data_[b] == 0xE7; b += block, ++blocks) {
+            const std::string which = "signature block " + std::to_string(blocks);
+            file_.checks.push_back(compare_stored("secure_boot_crc", scope, which + " CRC-32", b + crc_at,
+                                                  hex32(load_le32(data_.data() + b + crc_at)),
+                                                  hex32(crc32(data_.subspan(b, crc_at))),
+                                                  "the signature block is damaged: sign the image again"));
+            file_.checks.push_back(compare_stored("secure_boot_digest", scope, which + " image digest", b + 4,
+                                                  to_hex(data_.subspan(b + 4, 32)), digest,
+                                                  "the image changed after it was signed: sign it again"));
+        }
+        file_.secure_boot = secure_boot_info{2, at, blocks};
+        file_.notes.push_back("Secure Boot V2 signature sector at " + hex_offset(at) + " with " + std::to_string(blocks) +
+                              " signature block(s) (the signatures themselves are not verified: that needs the "
+                              "public key)");
+        return true;
+    }
+
+    // Secure Boot V1 (ESP32): a 68-byte block, u32 version 0 and a 64-byte ECDSA signature, ends
+    // the file after the image and its padding (espsecure sign-data --version 1).
+    bool secure_boot_v1(std::size_t end) {
+        constexpr std::size_t block = 68;
+        if (data_.size() < end + block) return false;
+        const std::size_t at = data_.size() - block;
+        if (load_le32(data_.data() + at) != 0 || is_padding(data_.subspan(at + 4))) return false;
+        if (!is_padding(data_.subspan(end, at - end))) return false;
+        file_.secure_boot = secure_boot_info{1, at, 1};
+        file_.notes.push_back("Secure Boot V1 signature block at " + hex_offset(at) +
+                              " (version 0, 64-byte ECDSA signature; not verified: that needs the public key)");
+        return true;
+    }
+
     static std::string signature_note(const signature_info& sig) {
         return "signed, " + std::to_string(sig.length) + "-byte signature at " + hex_offset(sig.offset) +
                " (the signature itself is not verified: that needs the device's public key)";
@@ -287,6 +336,22 @@ const check* firmware_file::first_failure() const noexcept {
     for (const auto& c : checks)
         if (!c.ok) return &c;
     return nullptr;
+}
+
+std::optional<failure> refuse_from_head(byte_view head, std::uint64_t file_size) {
+    if (head.empty()) return std::nullopt;
+    if (head[0] == esp_image_magic || head[0] == esp8266_v2_magic || is_gzip(head) || starts_partition_table(head, 0))
+        return std::nullopt;
+    if (head[0] == 0xFF) {
+        // A merged image keeps its bootloader at 0x1000 or 0x2000 after 0xFF; only a head that
+        // reaches past both and shows neither decides.
+        const std::size_t last = merged_bootloader_offsets[std::size(merged_bootloader_offsets) - 1];
+        if (head.size() <= last) return std::nullopt;
+        for (auto offset : merged_bootloader_offsets)
+            if (head[offset] == esp_image_magic && all_equal(head.first(offset), 0xFF)) return std::nullopt;
+        if (all_equal(head, 0xFF) && head.size() < file_size) return std::nullopt;  // "all 0xFF" needs every byte
+    }
+    return not_firmware(head);
 }
 
 result<firmware_file> analyze_firmware(byte_view data, const analyze_options& options) {

@@ -1,5 +1,6 @@
 #include <otaflash/io/file.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -44,7 +45,22 @@ std::optional<failure> not_regular(const std::string& path, mode_t mode) {
 
 }  // namespace
 
-result<bytes> read_file(const std::string& path, bool allow_empty, std::uint64_t max_size) {
+namespace {
+
+// Reads until `out` is full or the file ends; the number of bytes read.
+result<std::size_t> read_into(int fd, const std::string& path, std::uint8_t* out, std::size_t size) {
+    std::size_t got = 0;
+    while (got < size) {
+        ssize_t n = ::read(fd, out + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return open_failure(path, errno);
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    return got;
+}
+
+result<bytes> read_checked(const std::string& path, bool allow_empty, std::uint64_t max_size, const head_check* check) {
     struct stat st{};
     if (::stat(path.c_str(), &st) != 0) return open_failure(path, errno);
     if (auto refused = not_regular(path, st.st_mode)) return *refused;
@@ -61,18 +77,32 @@ result<bytes> read_file(const std::string& path, bool allow_empty, std::uint64_t
     if (st.st_size == 0 && !allow_empty)
         return make_failure(errc::file_empty, path + " is empty (0 bytes)", "rebuild the firmware or check the path");
 
-    bytes data(static_cast<std::size_t>(st.st_size));
+    const auto size = static_cast<std::size_t>(st.st_size);
+    bytes data;
     std::size_t got = 0;
-    while (got < data.size()) {
-        ssize_t n = ::read(file.fd, data.data() + got, data.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return open_failure(path, errno);
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
+    if (check && *check) {
+        data.resize(std::min(size, head_size));
+        auto head = read_into(file.fd, path, data.data(), data.size());
+        if (!head) return std::move(head).error();
+        got = *head;
+        if (auto refused = (*check)(byte_view(data).first(got), st.st_size)) return *refused;
     }
-    if (got != data.size())
+    data.resize(size);
+    auto rest = read_into(file.fd, path, data.data() + got, size - got);
+    if (!rest) return std::move(rest).error();
+    if (got + *rest != size)
         return make_failure(errc::file_unreadable, path + " shrank while it was being read", "is it still being written?");
     return data;
+}
+
+}  // namespace
+
+result<bytes> read_file(const std::string& path, bool allow_empty, std::uint64_t max_size) {
+    return read_checked(path, allow_empty, max_size, nullptr);
+}
+
+result<bytes> read_file_checked(const std::string& path, const head_check& check, std::uint64_t max_size) {
+    return read_checked(path, false, max_size, &check);
 }
 
 result<void> write_file_atomic(const std::string& path, byte_view data) {

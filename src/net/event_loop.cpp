@@ -1,5 +1,7 @@
 #include "net/loop_detail.hpp"
 
+#include <otaflash/io/interrupt.hpp>
+
 #include <csignal>
 
 namespace otaflash::net {
@@ -15,6 +17,7 @@ void event_loop::run() {
 void event_loop::impl::wait_for_signal() {
     signals->async_wait([this](const boost::system::error_code& ec, int number) {
         if (ec) return;  // stopped
+        io::latch_interrupt(number);
         if (on_signal) on_signal(number);
         if (signals) wait_for_signal();
     });

@@ -1,10 +1,12 @@
 #include <otaflash/net/mdns.hpp>
 
+#include <otaflash/io/interrupt.hpp>
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -118,7 +120,7 @@ struct mdns_socket {
 };
 
 // Sends `first`, then whatever `next()` asks for, at 0, 250 ms, 1 s, 2 s …, and feeds every answer
-// to `on_answer`, until `done()` or the deadline.
+// to `on_answer`, until `done()` or the deadline. SIGINT or SIGTERM ends it with the interruption.
 template <class Next, class OnAnswer, class Done>
 result<void> query_loop(const mdns_options& options, const mdns::message& first, Next next, OnAnswer on_answer,
                         Done done, log_sink& log) {
@@ -126,6 +128,14 @@ result<void> query_loop(const mdns_options& options, const mdns::message& first,
     mdns_socket s{io};
     if (auto opened = s.open(options, false, log); !opened) return opened;
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    asio::signal_set signals{io, SIGINT, SIGTERM};
+    int interrupted_by = 0;
+    signals.async_wait([&](const boost::system::error_code& ec, int number) {
+        if (ec) return;
+        io::latch_interrupt(number);
+        interrupted_by = number;
+        s.socket.cancel();
+    });
 
     asio::co_spawn(
         io,
@@ -138,7 +148,7 @@ result<void> query_loop(const mdns_options& options, const mdns::message& first,
             auto next_send = std::chrono::steady_clock::now() + interval;
             for (;;) {
                 auto now = std::chrono::steady_clock::now();
-                if (now >= deadline || done()) co_return;
+                if (now >= deadline || done() || interrupted_by != 0) co_return;
                 if (now >= next_send) {
                     auto q = next();
                     s.send_everywhere(mdns::encode(q ? *q : first), log);
@@ -163,8 +173,9 @@ result<void> query_loop(const mdns_options& options, const mdns::message& first,
                 on_answer(*msg);
             }
         },
-        asio::detached);
+        [&](std::exception_ptr) { signals.cancel(); });
     io.run();
+    if (interrupted_by != 0) return io::interrupted_failure(interrupted_by, " while waiting for mDNS answers");
     return {};
 }
 

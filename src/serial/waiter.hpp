@@ -3,6 +3,7 @@
 // turned into failures. The ports below use it for every read, write and sleep; it is the only
 // place that decides whether a wait ended by data, by the deadline or by a signal.
 
+#include <otaflash/io/interrupt.hpp>
 #include <otaflash/proto/rom/port.hpp>
 #include <otaflash/result.hpp>
 
@@ -32,7 +33,9 @@ public:
         signals_.add(SIGINT);
         signals_.add(SIGTERM);
         signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
-            if (!ec) signal_ = signo;
+            if (ec) return;
+            signal_ = signo;
+            io::latch_interrupt(signo);
         });
     }
 
@@ -43,9 +46,8 @@ public:
         if (io_.stopped()) io_.restart();
         io_.poll();  // a signal that came while nobody waited
         if (!signal_) return std::nullopt;
-        const char* hint = "nothing after this point was confirmed; run the command again to finish the job";
-        return *signal_ == SIGINT ? make_failure(errc::interrupted_sigint, "interrupted by SIGINT", hint)
-                                  : make_failure(errc::interrupted_sigterm, "interrupted by SIGTERM", hint);
+        return io::interrupted_failure(*signal_, {},
+                                       "nothing after this point was confirmed; run the command again to finish the job");
     }
 
     // Starts `start(handler)` and runs until it completes; at `deadline` or on a signal, `cancel()`

@@ -151,3 +151,44 @@ TEST(Contract, TimeoutsBelowTheFloorAreUsageErrorsNamingTheOption) {
         }
     }
 }
+
+// A result that never reached stdout is no success: a CI job writing `> result.json` on a full
+// disk must not see exit 0. 13 (output_failed), whatever the command found; that goes to stderr.
+TEST(Contract, AResultThatCannotBeWrittenExits13) {
+    const std::string good = fixture_image("helloworld-esp32.bin");
+    const std::string edited = fixture_image("helloworld-esp32_edit.bin");
+    process_options full;
+    full.stdout_path = "/dev/full";
+    for (const auto& args : std::vector<std::vector<std::string>>{{"--json", "verify", good}, {"verify", good}}) {
+        auto r = run_otaflash(args, full);
+        EXPECT_EQ(r.exit_code, 13) << r.err;
+        EXPECT_NE(r.err.find("the result could not be written to standard output: No space left on device"),
+                  std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("the command itself succeeded (exit 0)"), std::string::npos) << r.err;
+    }
+    auto failed = run_otaflash({"--json", "verify", edited}, full);
+    EXPECT_EQ(failed.exit_code, 13) << failed.err;
+    EXPECT_NE(failed.err.find("the command itself failed with exit 8 (image_check_failed)"), std::string::npos)
+        << failed.err;
+    auto help = run_otaflash({"--help"}, full);
+    EXPECT_EQ(help.exit_code, 13) << help.err;
+    EXPECT_EQ(run_otaflash({"--json", "verify", good}).exit_code, 0);
+}
+
+// In a CI log of both streams (2>&1 | cat) each file's result comes before the error summary.
+TEST(Contract, ResultLinesComeBeforeTheErrorSummaryInOneStream) {
+    const std::string good = fixture_image("helloworld-esp32.bin");
+    const std::string edited = fixture_image("helloworld-esp32_edit.bin");
+    process_options merged;
+    merged.stderr_to_stdout = true;
+    auto r = run_otaflash({"verify", good, edited}, merged);
+    EXPECT_EQ(r.exit_code, 8);
+    const auto ok_line = r.out.find(good + ": ok");
+    const auto failed_line = r.out.find(edited + ": FAILED");
+    const auto summary = r.out.find("error: ");
+    ASSERT_NE(ok_line, std::string::npos) << r.out;
+    ASSERT_NE(failed_line, std::string::npos) << r.out;
+    ASSERT_NE(summary, std::string::npos) << r.out;
+    EXPECT_LT(ok_line, summary) << r.out;
+    EXPECT_LT(failed_line, summary) << r.out;
+}

@@ -80,9 +80,10 @@ TEST(Docs, ExitCodeTableIsTheSameInHelpManAndReadme) {
     const std::string man = man_text();
     const std::string readme = readme_text();
     for (const char* row : {"| 4 | invalid input", "| 5 | unreachable", "| 6 | authentication", "| 10 | unconfirmed",
-                            "| 12 | several targets"})
+                            "| 12 | several targets", "| 13 | the result could not be written"})
         EXPECT_NE(readme.find(row), std::string::npos) << row;
-    for (const char* row : {"4\tinvalid input", "5\tunreachable", "6\tauthentication", "10\tunconfirmed", "12\tseveral targets"})
+    for (const char* row : {"4\tinvalid input", "5\tunreachable", "6\tauthentication", "10\tunconfirmed", "12\tseveral targets",
+                            "13\tresult not written"})
         EXPECT_NE(man.find(row), std::string::npos) << row;
 }
 

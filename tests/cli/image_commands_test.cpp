@@ -5,10 +5,15 @@
 #include "image_builder.hpp"
 #include "subprocess.hpp"
 
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/util/hex.hpp>
+
 #include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
 
 using namespace otaflash;
@@ -152,6 +157,29 @@ TEST(Verify, MissingEmptyDirectoryRandomAndFilesystemInputsExitFour) {
 
 // A FIFO (or a device node) would block in open() until a writer comes, and Ctrl-C could not end
 // that: the file type is checked before anything is opened.
+// Issue 12 item 17: the first bytes decide before the rest is read. A 64 MiB sparse file (zeros)
+// cost ~72 MB of memory when read whole; under a 32 MiB data limit that was std::bad_alloc.
+TEST(Verify, SparseFileIsRefusedFromItsFirstBytesWithoutReadingItAll) {
+    const std::string prlimit = "/usr/bin/prlimit";  // util-linux
+    if (!std::filesystem::exists(prlimit)) GTEST_SKIP() << "needs " << prlimit;
+    temp_dir dir;
+    const std::string disk = dir.file("disk.img");
+    { std::ofstream(disk, std::ios::binary); }
+    std::filesystem::resize_file(disk, 64u << 20);
+    const std::vector<std::string> commands[] = {
+        {"verify", disk},
+        {"info", disk},
+        {"push", "--non-interactive", disk, "127.0.0.1"},
+    };
+    for (const auto& args : commands) {
+        std::vector<std::string> argv = {prlimit, "--data=" + std::to_string(32u << 20), bin_path("otaflash")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto r = run_process(argv);
+        EXPECT_EQ(r.exit_code, 4) << args.front() << "\n" << r.err;
+        EXPECT_TRUE(contains(r.out + r.err, "first byte is 0x00 at offset 0x00000000")) << args.front() << "\n" << r.err;
+    }
+}
+
 TEST(Verify, FifoIsRefusedWithExitFourInsteadOfHanging) {
     temp_dir dir;
     const std::string fifo = dir.file("image.fifo");
@@ -319,4 +347,34 @@ TEST(Info, GzipAndNotAnImage) {
     EXPECT_TRUE(contains(r.err, "error: " + text + ": first byte is 0x68")) << r.err;
     r = run_otaflash({"--json", "info", text});
     EXPECT_EQ(parse_json(r)["error"]["code"], "not_an_image");
+}
+
+// verify's audit record: each file by size and SHA-256, its result and the failed checks.
+TEST(Verify, LogFileRecordsEveryFileAndTheOutcome) {
+    temp_dir dir;
+    const std::string log = dir.file("verify.log");
+    const std::string good = fixture_image("helloworld-esp32.bin");
+    const std::string edited = fixture_image("helloworld-esp32_edit.bin");
+    auto r = run_otaflash({"--log-file", log, "verify", good, edited});
+    EXPECT_EQ(r.exit_code, 8);
+    const auto bytes = slurp(log);
+    const std::string text(bytes.begin(), bytes.end());
+    const auto data = read_fixture_image("helloworld-esp32.bin");
+    EXPECT_TRUE(contains(text, " verify: exit 8 in ")) << text;
+    EXPECT_TRUE(contains(text, "verification (image_check_failed, exit 8): " + edited)) << text;
+    EXPECT_TRUE(contains(text, "file " + good + " (" + std::to_string(data.size()) + " bytes, sha256 " +
+                                   to_hex(sha256(data)) + "): ok, esp32 image")) << text;
+    EXPECT_TRUE(contains(text, "file " + edited + " (")) << text;
+    EXPECT_TRUE(contains(text, "): FAILED, esp32 image; failed check sha256: ")) << text;
+}
+
+// A mistyped folder must not swallow a factory's audit records: exit 9, and no folder appears.
+TEST(Verify, LogFileInAMissingFolderIsAnErrorAndNothingIsCreated) {
+    temp_dir dir;
+    const std::string folder = dir.file("no-such-folder");
+    auto r = run_otaflash({"--log-file", folder + "/audit.log", "verify", fixture_image("helloworld-esp32.bin")});
+    EXPECT_EQ(r.exit_code, 9) << r.err;
+    EXPECT_TRUE(contains(r.err, "the folder " + folder + " does not exist")) << r.err;
+    struct stat st{};
+    EXPECT_NE(::stat(folder.c_str(), &st), 0) << "the folder was created";
 }

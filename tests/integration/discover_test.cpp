@@ -19,7 +19,9 @@
 #include <arpa/inet.h>
 #include <array>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
+#include <tuple>
 #include <iostream>
 #include <map>
 #include <netinet/in.h>
@@ -328,6 +330,31 @@ TEST(Discover, NobodyAnsweringIsAnEmptyListNotAnError) {
     auto run = discover(private_mdns_port());
     ASSERT_EQ(run.exit_code, 0) << run.err;
     EXPECT_TRUE(nlohmann::json::parse(run.out)["result"]["devices"].empty());
+}
+
+// The one interrupt rule: SIGINT ends discover with 130, SIGTERM with 143, and under --json with
+// one document all the same (it used to exit 0 with SIGINT ignored, and die without a document).
+TEST(Discover, SignalsEndItWith130Or143AndOneJsonDocument) {
+    for (const auto& [signal_number, code, name] :
+         std::vector<std::tuple<int, int, std::string>>{{SIGINT, 130, "interrupted_sigint"}, {SIGTERM, 143, "interrupted_sigterm"}}) {
+        SCOPED_TRACE(name);
+        background_process run({bin_path("otaflash"), "--json", "discover", "--interface", "127.0.0.1", "--mdns-port",
+                                std::to_string(private_mdns_port()), "--timeout", "20s"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const auto signalled = std::chrono::steady_clock::now();
+        ::kill(run.pid(), signal_number);
+        while (run.running() && std::chrono::steady_clock::now() - signalled < std::chrono::seconds(5))
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        auto r = run.stop();
+        EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(3));
+        ASSERT_EQ(r.exit_code, code) << "signal " << r.signal << ": " << r.err;
+        auto doc = nlohmann::json::parse(r.out, nullptr, false);
+        ASSERT_TRUE(doc.is_object()) << r.out;
+        EXPECT_EQ(doc["command"], "discover");
+        EXPECT_EQ(doc["exit_code"], code);
+        EXPECT_EQ(doc["error"]["code"], name);
+        EXPECT_EQ(doc["error"]["condition"], "interrupted");
+    }
 }
 
 TEST(Discover, BadFilterIsAUsageError) {

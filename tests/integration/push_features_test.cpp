@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <csignal>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 using namespace otaflash;
@@ -336,6 +338,63 @@ TEST(PushFeatures, SigtermResetsTheConnectionAndExits143) {
     EXPECT_EQ(doc["exit_code"], 143);
 }
 
+namespace {
+// The --json document in output that also carries JSON Lines progress: the one that opens with a
+// line of its own.
+nlohmann::json document_in(const std::string& text) {
+    const auto start = text.starts_with("{\n") ? 0 : text.find("\n{\n");
+    if (start == std::string::npos) return nullptr;
+    auto doc = nlohmann::json::parse(text.substr(start), nullptr, false);
+    return doc.is_discarded() ? nlohmann::json(nullptr) : doc;
+}
+}  // namespace
+
+// Once every byte is out, the device may already have verified and stored the image (it says OK
+// only after --ack-latency here): a signal then leaves the update unconfirmed, as the result
+// timeout does, and still ends with 130/143. It used to say the device keeps its old firmware.
+TEST(PushFeatures, SignalAfterTheLastByteLeavesTheUpdateUnconfirmed) {
+    for (const char* kind : {"esp8266", "esp32"}) {
+        for (const auto& [signal_number, code, name] : std::vector<std::tuple<int, int, std::string>>{
+                 {SIGINT, 130, "interrupted_sigint"}, {SIGTERM, 143, "interrupted_sigterm"}}) {
+            SCOPED_TRACE(std::string{kind} + " " + name);
+            temp_dir dir;
+            device_options o;
+            o.kind = kind;
+            o.extra = {"--ack-latency", "1500"};
+            emulated_device device{o, dir};
+            std::vector<std::string> argv{bin_path("otaflash"), "--json", "--progress", "json", "push"};
+            for (const auto& a : fast_timeouts()) argv.push_back(a);
+            argv.insert(argv.end(), {small_image, device.target()});
+            process_options po;
+            po.env["CI"] = "true";
+            po.unset_env = {"OTAFLASH_PASSWORD"};
+            po.stderr_to_stdout = true;
+            background_process push{argv, po};
+            bool confirming = false;
+            while (auto line = push.read_line(10s))
+                if (contains(*line, "\"phase_begin\"") && contains(*line, "\"phase\":\"confirm\"")) {
+                    confirming = true;
+                    break;
+                }
+            ASSERT_TRUE(confirming) << "the push never reached the confirm phase";
+            ::kill(push.pid(), signal_number);
+            const auto signalled = std::chrono::steady_clock::now();
+            while (push.running() && std::chrono::steady_clock::now() - signalled < 5s) std::this_thread::sleep_for(10ms);
+            auto r = push.stop();
+            ASSERT_EQ(r.exit_code, code) << r.out;
+            const auto doc = document_in(r.out);
+            ASSERT_TRUE(doc.is_object()) << r.out;
+            EXPECT_EQ(doc["exit_code"], code);
+            EXPECT_EQ(doc["error"]["code"], name);
+            EXPECT_EQ(doc["result"]["result"], "unconfirmed");
+            const std::string message = doc["error"]["message"];
+            EXPECT_TRUE(contains(message, "the update is unconfirmed and may have been applied")) << message;
+            EXPECT_FALSE(contains(message, "keeps its current firmware")) << message;
+            EXPECT_TRUE(contains(doc["error"]["hint"].get<std::string>(), "check the device")) << doc["error"];
+        }
+    }
+}
+
 TEST(PushFeatures, ConnectionsFromOtherAddressesAreRefused) {
     temp_dir dir;
     device_options o;
@@ -491,6 +550,53 @@ TEST(PushFeatures, SecretsStayOutOfTracesAndLogFiles) {
     }
 }
 
+// The --log-file is a factory audit record: it ends with the outcome (exit code, class, the error),
+// what was sent to which device (size, MD5, SHA-256), durations and the version. It used to end
+// at "waiting for the device to verify", and a failed push logged no error at all.
+TEST(PushFeatures, LogFileRecordsEachPushOutcome) {
+    const auto image = slurp(small_image);
+    const std::string md5_hex = to_hex(md5(image)), sha_hex = to_hex(sha256(image));
+    for (const char* kind : {"esp8266", "esp32"}) {
+        SCOPED_TRACE(kind);
+        temp_dir dir;
+        device_options o;
+        o.kind = kind;
+        emulated_device device{o, dir};
+        const std::string log = dir.file("audit.log");
+        auto c = call_for(device, small_image);
+        c.args.insert(c.args.begin(), {"--log-file", log});  // after "push": a global option anywhere
+        auto r = run_otaflash(c);
+        ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+        const std::string text = [&] { auto b = slurp(log); return std::string(b.begin(), b.end()); }();
+        const std::string version = r.doc["version"];
+        EXPECT_TRUE(contains(text, "start: otaflash " + version)) << text;
+        EXPECT_TRUE(contains(text, "outcome: otaflash " + version + " push: exit 0 in ")) << text;
+        EXPECT_TRUE(contains(text, "device " + device.target() + " at " + device.target() + ": confirmed")) << text;
+        EXPECT_TRUE(contains(text, "sent " + small_image + " (" + std::to_string(image.size()) + " bytes, md5 " +
+                                       md5_hex + ", sha256 " + sha_hex + ")"))
+            << text;
+        EXPECT_TRUE(contains(text, "ms in all")) << text;
+        EXPECT_TRUE(contains(text, "the device said OK")) << text;
+        EXPECT_TRUE(contains(text, "document: {")) << text;
+        EXPECT_FALSE(contains(r.proc.err, "outcome:")) << "the audit goes to the file only";
+    }
+    temp_dir dir;
+    device_options o;
+    o.extra = {"--fault", "bad-md5"};
+    emulated_device device{o, dir};
+    const std::string log = dir.file("audit.log");
+    auto c = call_for(device, small_image);
+    c.json = false;
+    c.args.insert(c.args.begin(), {"--log-file", log});
+    auto r = run_otaflash(c);
+    ASSERT_EQ(r.proc.exit_code, 8) << r.proc.err;
+    const std::string text = [&] { auto b = slurp(log); return std::string(b.begin(), b.end()); }();
+    EXPECT_TRUE(contains(text, " push: exit 8 in ")) << text;
+    EXPECT_TRUE(contains(text, "verification (device_verify_failed, exit 8): ")) << text;
+    EXPECT_TRUE(contains(text, ": failed, verification (device_verify_failed, exit 8)")) << text;
+    EXPECT_TRUE(contains(text, "document: {\"command\":\"push\"")) << "text mode too: " << text;
+}
+
 namespace {
 // Runs otaflash with a terminal on stdin (util-linux `script`), typing TYPED_PASSWORD a second in.
 process_result on_a_terminal(const std::string& command_line, std::map<std::string, std::string> env) {
@@ -526,6 +632,28 @@ TEST(PushFeatures, PromptsOnATerminalWhenTheDeviceAsks) {
     ASSERT_TRUE(doc.is_object()) << r.out;
     EXPECT_EQ(doc["result"]["auth"]["password_source"], "prompt");
     expect_received_identical(device, small_image);
+}
+
+// Ctrl-C at the prompt is an interruption like anywhere else (130), not a missing password (6).
+TEST(PushFeatures, CtrlCAtThePasswordPromptExits130) {
+    temp_dir dir;
+    device_options o;
+    o.password = true;
+    o.kind = "esp32";
+    emulated_device device{o, dir};
+    process_options po;
+    po.timeout = 30s;
+    po.unset_env = {"OTAFLASH_PASSWORD", "OTAFLASH_NON_INTERACTIVE", "CI"};
+    const std::string command_line = bin_path("otaflash") + " --json push " + small_image + " " + device.target();
+    auto r = run_process({"/bin/sh", "-c", "(sleep 1.5; printf '\\003') | script -qec '" + command_line + "' /dev/null"}, po);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_TRUE(contains(r.out, "Password for 127.0.0.1 (input hidden):")) << r.out;
+    EXPECT_EQ(r.exit_code, 130) << r.out;
+    auto doc = json_in(r.out);
+    ASSERT_TRUE(doc.is_object()) << r.out;
+    EXPECT_EQ(doc["exit_code"], 130);
+    EXPECT_EQ(doc["error"]["code"], "interrupted_sigint");
+    EXPECT_EQ(doc["result"]["result"], "failed");
 }
 
 TEST(PushFeatures, NoPromptUnderCiEvenOnATerminal) {

@@ -291,6 +291,35 @@ TEST(Serial, VerifyPortPassesOnWhatWasWritten) {
     EXPECT_EQ(files.exit_code, 0) << files.out << files.err;
 }
 
+// serial's audit record: what was written where (size, MD5), verified or not, with its timings.
+TEST(Serial, LogFileRecordsWhatWasWrittenAndTheOutcome) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    const bytes data = firmware_like(12345);
+    const std::string a = file_with(dir, "a.bin", data);
+    const std::string log = dir.file("serial.log");
+    auto r = run_cli({"--log-file", log, "serial", "-p", dev.pty, "--after", "no-reset", "0x8000", a});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const bytes logged = slurp(log);
+    const std::string text(logged.begin(), logged.end());
+    EXPECT_NE(text.find(" serial: exit 0 in "), std::string::npos) << text;
+    EXPECT_NE(text.find("device esp32 on " + dev.pty + ": verified"), std::string::npos) << text;
+    // The MD5 is of what was written: the file padded to a multiple of 4 bytes.
+    bytes padded = data;
+    padded.resize(12348, 0xFF);
+    const std::string written_md5 = to_hex(md5(padded));
+    EXPECT_NE(text.find("wrote " + a + " (12345 bytes, md5 " + written_md5 + ") at offset 32768: verified"),
+              std::string::npos) << text;
+    auto v = run_cli({"--log-file", log, "verify", "--port", dev.pty, "--before", "no-reset", "0x8000", a});
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    const bytes again = slurp(log);
+    const std::string both(again.begin(), again.end());
+    EXPECT_NE(both.find(" verify: exit 0 in "), std::string::npos) << both;
+    EXPECT_NE(both.find("compared " + a + " (12348 bytes, md5 " + written_md5 + ") with the flash at offset 32768: match"),
+              std::string::npos) << both;
+    EXPECT_NE(both.find(" serial: exit 0 in "), std::string::npos) << "the log is appended to: " << both;
+}
+
 TEST(Serial, VerifyPortOnEsp8266SaysItCannot) {
     device dev("esp8266", fast_flash);
     auto v = run_cli({"--json", "verify", "--port", dev.pty, fixture_image("helloworld-esp8266.bin")});
@@ -587,7 +616,16 @@ namespace {
 
 // A stub file in esptool's layout. The emulator does not run the code: anything uploaded whose
 // entry lies inside it behaves as esptool's stub, so the bytes only need to arrive intact.
-std::string stub_json(std::uint32_t text_start = 0x40090000, std::uint32_t entry = 0x40090010) {
+// Instruction and data RAM addresses of each emulated chip (chip/chip.cpp's maps), where its stub loads.
+std::pair<std::uint32_t, std::uint32_t> stub_ram(const std::string& chip) {
+    if (chip == "esp8266") return {0x4010E000, 0x3FFE8000};
+    if (chip == "esp32") return {0x40090000, 0x3FFE8000};
+    if (chip == "esp32s2") return {0x40028000, 0x3FFE8000};
+    return {0x40380000, 0x3FCB0000};  // ESP32-S3, ESP32-C3
+}
+
+std::string stub_json(const std::string& chip = "esp32", std::optional<std::uint32_t> entry = std::nullopt) {
+    const auto [text_start, data_start] = stub_ram(chip);
     const bytes text = random_bytes(7000, 40), data = random_bytes(500, 41);
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     auto b64 = [](const bytes& in) {
@@ -603,8 +641,8 @@ std::string stub_json(std::uint32_t text_start = 0x40090000, std::uint32_t entry
         }
         return out;
     };
-    return json{{"entry", entry}, {"text", b64(text)}, {"text_start", text_start}, {"data", b64(data)},
-                {"data_start", 0x3FFE8000}, {"bss_start", 0x3FFE9000}}
+    return json{{"entry", entry.value_or(text_start + 0x10)}, {"text", b64(text)}, {"text_start", text_start},
+                {"data", b64(data)}, {"data_start", data_start}, {"bss_start", data_start + 0x1000}}
         .dump();
 }
 
@@ -618,7 +656,7 @@ TEST_P(SerialStub, WritesVerifiedAt921600WithDeflateOnEveryFamily) {
     const bytes before = random_bytes(4u << 20, 42);
     device dev(chip, {}, &before);
     temp_dir dir;
-    const std::string stub = dir.write("stub.json", stub_json());
+    const std::string stub = dir.write("stub.json", stub_json(chip));
     const bytes a = firmware_like(150000);
     const bytes b = random_bytes(20000, 43);
     auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", stub, "--flash-size", "4MB", "0x10000",
@@ -665,7 +703,7 @@ TEST(Serial, StubFileProblemsAreNamedBeforeAnythingIsWritten) {
     device dev("esp32", fast_flash);
     temp_dir dir;
     auto outside = run_cli({"--json", "serial", "-p", dev.pty, "--stub",
-                             dir.write("bad.json", stub_json(0x40090000, 0x40000000)), fixture_image("helloworld-esp32.bin")});
+                             dir.write("bad.json", stub_json("esp32", 0x40000000)), fixture_image("helloworld-esp32.bin")});
     EXPECT_EQ(outside.exit_code, 3) << outside.out << outside.err;
     EXPECT_NE(parse_json(outside)["error"]["message"].get<std::string>().find("lies outside its own code"),
               std::string::npos);
@@ -675,10 +713,28 @@ TEST(Serial, StubFileProblemsAreNamedBeforeAnythingIsWritten) {
               std::string::npos);
 }
 
+// Issue 12 item 23: a stub made for another chip is refused before anything is uploaded (input
+// class, exit 4), and the emulated ROM would refuse to load it anyway.
+TEST(Serial, StubForAnotherChipIsRefusedBeforeUploading) {
+    device dev("esp32", fast_flash);
+    temp_dir dir;
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub_flasher_8266.json", stub_json("esp8266")),
+                       fixture_image("helloworld-esp32.bin")});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    json doc = parse_json(r);
+    EXPECT_EQ(doc["error"]["code"], "chip_mismatch");
+    const std::string message = doc["error"]["message"];
+    EXPECT_NE(message.find("is not for this ESP32: its 7000 bytes at 0x4010e000 are not in the ESP32's RAM"),
+              std::string::npos) << message;
+    EXPECT_NE(doc["error"]["hint"].get<std::string>().find("--stub none"), std::string::npos);
+    EXPECT_FALSE(dev.wait_event("ram_exec", 300ms));
+    EXPECT_FALSE(dev.wait_event("flash_written", 10ms));
+}
+
 TEST(Serial, StubWriteFaultIsReportedNeverAsSuccess) {
     device dev("esp32s2", with_fault(fast_flash, "status-error-on-block=2"));
     temp_dir dir;
-    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json()),
+    auto r = run_cli({"--json", "serial", "-p", dev.pty, "--stub", dir.write("stub.json", stub_json("esp32s2")),
                        "--no-compress", "0x10000", file_with(dir, "d.bin", random_bytes(0x4000 * 4, 44))},
                       30s);
     EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
@@ -693,7 +749,7 @@ TEST(Serial, VerifyPortOnEsp8266WorksThroughTheStubAndCatchesAFlippedByte) {
     bytes initial(4u << 20, 0xFF);
     std::copy(image.begin(), image.end(), initial.begin() + 0x20000);
     temp_dir dir;
-    const std::string stub = dir.write("stub.json", stub_json());
+    const std::string stub = dir.write("stub.json", stub_json("esp8266"));
     const std::string file = file_with(dir, "app.bin", image);
     {
         device dev("esp8266", fast_flash, &initial);

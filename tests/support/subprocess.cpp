@@ -54,6 +54,11 @@ child spawn(const std::vector<std::string>& argv, const process_options& options
         ::dup2(in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
+        if (options.stderr_to_stdout) ::dup2(out_pipe[1], 2);
+        if (!options.stdout_path.empty()) {
+            const int fd = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd < 0 || ::dup2(fd, 1) < 0) ::_exit(126);
+        }
         if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) ::_exit(126);
         ::execve(cargv[0], cargv.data(), cenv.data());
         ::_exit(127);

@@ -24,6 +24,8 @@ struct process_options {
     std::vector<std::string> unset_env;         // removed from the environment
     std::optional<std::string> stdin_data;      // written to the child's stdin, then closed
     std::string working_dir;
+    std::string stdout_path;                    // stdout goes to this file instead (e.g. /dev/full)
+    bool stderr_to_stdout = false;              // one stream in `out`, in the order written (2>&1 | cat)
 };
 
 process_result run_process(const std::vector<std::string>& argv, const process_options& options = {});

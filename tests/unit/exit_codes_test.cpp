@@ -20,6 +20,7 @@ TEST(ExitCodes, MatchTheDocumentedTable) {
     EXPECT_EQ(exit_code_for(condition::unconfirmed), 10);
     EXPECT_EQ(exit_code_for(condition::device_refused), 11);
     EXPECT_EQ(exit_code_for(condition::partial), 12);
+    EXPECT_EQ(exit_code_for(condition::output), 13);
     EXPECT_EQ(exit_code_for(errc::interrupted_sigint), 130);
     EXPECT_EQ(exit_code_for(errc::interrupted_sigterm), 143);
 }

@@ -49,6 +49,8 @@ enum class region_kind : std::uint8_t {
 };
 
 bool is_executable_ram(region_kind kind) noexcept;
+// Internal RAM of any bus (what a ROM loads MEM_BEGIN uploads into).
+bool is_ram(region_kind kind) noexcept;
 
 struct memory_region {
     std::uint32_t start;  // first address
@@ -136,6 +138,15 @@ const chip_info* find_chip_by_magic(std::uint32_t magic) noexcept;
 
 // nullptr when the address lies in no region of the chip's map.
 const memory_region* find_region(const chip_info& c, std::uint32_t address) noexcept;
+// Whether `address` lies where ESP-IDF's second-stage bootloader loads itself: RAM an application
+// never loads into, so that the bootloader can load the application around itself (ESP32: the
+// APP CPU cache window 0x40078000…0x40080000, its iram_loader_seg; ESP32-C3: the top 128 KiB of
+// SRAM, where bootloader_esp32c3.bin loads). False on chips where this is not established.
+bool in_bootloader_ram(const chip_info& c, std::uint32_t address) noexcept;
+
+// Whether [address, address + size) lies inside one internal-RAM region of the chip's map
+// (executable RAM only, with `executable`).
+bool in_ram(const chip_info& c, std::uint32_t address, std::uint64_t size, bool executable = false) noexcept;
 
 std::optional<std::string_view> flash_size_label(const chip_info& c, std::uint8_t code) noexcept;
 std::optional<std::string_view> flash_freq_label(const chip_info& c, std::uint8_t code) noexcept;

@@ -78,6 +78,12 @@ struct crc_field {  // ESP8266 v2 trailer
     bool ok() const noexcept { return stored == computed; }
 };
 
+// What the image is for, from its contents: an application has code in flash (IROM/DROM); a
+// second-stage bootloader (its descriptor, or code where the chip's bootloader loads, see
+// chip::in_bootloader_ram) and a RAM program (no segment in flash) are not applications.
+enum class image_role : std::uint8_t { application, bootloader, ram_program };
+std::string_view role_name(image_role r) noexcept;  // "application", "bootloader", "ram_program"
+
 struct image_info {
     image_format format = image_format::esp32;
     chip target = chip::esp32;
@@ -101,6 +107,9 @@ struct image_info {
 
     std::optional<app_descriptor> app;
     std::optional<bootloader_descriptor> bootloader;
+
+    image_role role = image_role::application;
+    std::string role_reason;  // why, one line; empty for an application
 };
 
 std::string_view flash_mode_name(std::uint8_t mode) noexcept;  // "DIO"; "unknown" past DOUT

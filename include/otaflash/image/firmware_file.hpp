@@ -39,11 +39,18 @@ struct signature_info {  // ESP8266 Arduino signed update: image â€– signature â
     std::size_t length = 0;
 };
 
+struct secure_boot_info {  // ESP32-family secure boot signature after the image
+    int version = 2;          // 1 (ESP32 ECDSA block) or 2 (signature sector)
+    std::size_t offset = 0;   // of the block (V1) or the 4 KiB signature sector (V2)
+    std::size_t blocks = 0;   // signature blocks found
+};
+
 struct firmware_file {
     file_kind kind = file_kind::image;
     std::size_t size = 0;                    // bytes of the file as given
     std::optional<gzip_info> gzip;           // offsets below refer to the inflated bytes when set
     std::optional<signature_info> signature;
+    std::optional<secure_boot_info> secure_boot;
     std::optional<chip> target;              // from the first image
     std::vector<embedded_image> images;
     std::optional<partition_table> partitions;
@@ -63,5 +70,10 @@ struct analyze_options {
 // a firmware file at all or its first image cannot be read; problems inside a readable file are
 // failed checks instead.
 result<firmware_file> analyze_firmware(byte_view data, const analyze_options& options = {});
+
+// The failure analyze_firmware would report, when the first bytes of a file (`head`, of a file of
+// `file_size` bytes) already decide it: not an image, a filesystem, erased flash without a
+// bootloader where merged images keep one. nullopt: the whole file is needed.
+std::optional<failure> refuse_from_head(byte_view head, std::uint64_t file_size);
 
 }  // namespace otaflash::image

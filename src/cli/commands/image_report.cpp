@@ -52,6 +52,8 @@ json image_json(const image_info& im, std::size_t base) {
     json j = {{"format", format_name(im.format)},
               {"chip", name(im.target)},
               {"detection", im.detection},
+              {"role", role_name(im.role)},
+              {"role_reason", im.role_reason.empty() ? json(nullptr) : json(im.role_reason)},
               {"entry", hex_offset(im.entry)},
               {"segment_count", im.segment_count},
               {"flash_mode", flash_mode_name(im.flash_mode)},
@@ -121,6 +123,7 @@ std::string file_summary(const firmware_file& file) {
     }
     if (file.target) what = std::string{name(*file.target)} + " " + what;
     if (file.signature) what = "signed " + what;
+    if (file.secure_boot) what = "secure-boot-signed " + what;
     if (file.gzip) what = "gzip-compressed " + what;
     return what;
 }
@@ -157,6 +160,11 @@ json file_json(const firmware_file& file) {
                                                 {"length", file.signature->length},
                                                 {"verified", false}}
                                          : json(nullptr)},
+            {"secure_boot", file.secure_boot ? json{{"version", file.secure_boot->version},
+                                                    {"offset", hex_offset(file.secure_boot->offset)},
+                                                    {"blocks", file.secure_boot->blocks},
+                                                    {"verified", false}}
+                                             : json(nullptr)},
             {"images", std::move(images)},
             {"partition_table", file.partitions ? table_json(*file.partitions) : json(nullptr)},
             {"checks", checks_json(file.checks)},

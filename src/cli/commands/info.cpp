@@ -62,6 +62,10 @@ void print_image(reporter& out, const embedded_image& e) {
     out.line(e.label + " at " + hex_offset(e.offset) + " (" + std::string{format_name(im.format)} + " format)");
     fields f;
     f.add("Chip", std::string{name(im.target)} + " (" + im.detection + ")");
+    f.add("Role", im.role == image_role::application
+                      ? std::string("application")
+                      : std::string(im.role == image_role::bootloader ? "second-stage bootloader" : "RAM program") +
+                            " (" + im.role_reason + ")");
     f.add("Entry point", hex32(im.entry));
     f.add("Segments", std::to_string(im.segments.size()));
     f.add("Flash mode", std::string{flash_mode_name(im.flash_mode)});
@@ -144,7 +148,11 @@ void print_partitions(reporter& out, const partition_table& t) {
 }
 
 int run_info(app_context& ctx, const std::string& path) {
-    auto data = read_file(path);
+    auto data = read_file_checked(path, [&](byte_view head, std::uint64_t size) {
+        auto refused = refuse_from_head(head, size);
+        if (refused) refused->message = path + ": " + refused->message;  // as for the whole file below
+        return refused;
+    });
     if (!data) return ctx.report().fail("info", data.error());
     auto file = analyze_firmware(*data);
     if (!file) {

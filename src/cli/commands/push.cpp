@@ -12,11 +12,9 @@
 #include "cli/push_engine.hpp"
 #include "cli/logging.hpp"
 
-#include <otaflash/crypto/digest.hpp>
 #include <otaflash/io/file.hpp>
 #include <otaflash/io/limits.hpp>
 #include <otaflash/net/mdns.hpp>
-#include <otaflash/util/hex.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -141,12 +139,7 @@ int report_fleet(app_context& ctx, const push_settings& settings, const run_outc
         for (const auto& w : d.warnings)
             if (warned.insert(w).second) out.warn(d.result.value("label", "") + ": " + w);
     }
-    nlohmann::json image = {{"path", settings.image_path},
-                            {"size", settings.image.size()},
-                            {"md5", to_hex(md5(settings.image))},
-                            {"command", settings.cmd == espota::command::filesystem ? "filesystem" : "flash"}};
-    image.update(settings.image_facts);
-    nlohmann::json result = {{"image", image}, {"devices", devices}, {"totals", totals_json(run.devices, run.duration_ms)}};
+    nlohmann::json result = {{"image", image_json(settings)}, {"devices", devices}, {"totals", totals_json(run.devices, run.duration_ms)}};
     out.line("");
     for (const auto& row : summary_table(run.devices)) out.line(row);
     out.line(totals_line(run.devices, run.duration_ms));
@@ -227,6 +220,8 @@ int run_push_command(app_context& ctx, const push_args& a) {
     if (std::any_of(devices->begin(), devices->end(), [](const push_device& d) { return !d.expected_board.empty(); })) {
         // What each device advertises, for the targets file's board= (one browse for the fleet).
         auto advertised = net::browse(mdns::arduino_service, settings.mdns, cli_log());
+        if (!advertised && condition_of(advertised.error().code) == condition::interrupted)
+            return fail(std::move(advertised).error());
         if (!advertised) out.warn("board= of the targets file not checked: " + advertised.error().message);
         for (auto& w : check_boards(*devices, advertised ? *advertised : std::vector<mdns::service_instance>{}))
             out.warn(w);
@@ -385,7 +380,8 @@ void register_push(CLI::App& app, app_context& ctx) {
         "Exit status: 0 the device confirmed (OK); 2 bad option or option value; 4 bad image or target;\n"
         "5 no answer or no connect-back; 6 authentication; 7 transfer broke or the device reported an error;\n"
         "8 the device's check of the image failed; 9 local address/port unusable; 10 sent but not confirmed;\n"
-        "11 device refused; 130/143 interrupted.\n"
+        "11 device refused; 130/143 interrupted (after the last byte: result unconfirmed, the update may\n"
+        "have been applied).\n"
         "Fleets: 0 every device updated; one class's code when none was and all failed alike; otherwise 12.\n\n"
         "Examples:\n"
         "  otaflash push build/app.bin 192.168.1.50                 try ports 3232, 8266, 2040\n"

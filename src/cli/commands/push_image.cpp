@@ -19,7 +19,7 @@ result<push_image> load_push_image(const std::string& path, bool use_signed, pre
         out.path = path + ".signed";
         out.notes.push_back("sending the signed image " + out.path);
     }
-    auto data = read_file(out.path);
+    auto data = read_file_checked(out.path, [&](byte_view head, std::uint64_t size) { return preflight_head(checks, head, size); });
     if (!data) return std::move(data).error();
     out.data = std::move(*data);
     checks.image = out.data;

@@ -123,6 +123,19 @@ void register_serve(CLI::App& app, app_context& ctx) {
         ->default_str("100");
     add_mqtt_options(*sub, opts->mqtt);
     add_http_options(*sub, opts->http);
+    sub->footer(
+        "Devices get 304 when their sketch MD5 is the release's or their version is not older (semantic\n"
+        "versions when both are, else any different text is an update), 403 for another chip or too\n"
+        "little flash; every request is one line on stdout (JSON Lines with --json).\n\n"
+        "Exit status: 0 every --expect device has the release; 2 bad option; 3 bad releases.json;\n"
+        "4 bad image, certificate or key; 6 --device-user without a password; 9 address/port unusable;\n"
+        "10 deadline passed, devices missing; 12 deadline passed, a device failed; 130/143 interrupted.\n\n"
+        "Examples:\n"
+        "  otaflash serve build/app.bin --version 2.4.0                 devices pull from :8070\n"
+        "  otaflash serve --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem releases/\n"
+        "  otaflash serve app.bin --listen http://0.0.0.0:8070 --listen https://0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem\n"
+        "  otaflash serve app.bin --version 2.4.0 --expect macs.txt --deadline 30m   CI: exit when all have it\n"
+        "  OTAFLASH_DEVICE_PASSWORD=… otaflash serve app.bin --device-user ota --rollout 10");
     ctx.on_run(sub, [opts](app_context& c) { return run(c, *opts); });
 }
 

@@ -8,7 +8,9 @@
 #include "cli/commands/verify_port.hpp"
 
 #include <otaflash/image/firmware_file.hpp>
+#include <otaflash/crypto/digest.hpp>
 #include <otaflash/io/file.hpp>
+#include <otaflash/util/hex.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -62,7 +64,12 @@ int run_verify(app_context& ctx, const verify_args& args) {
     for (const auto& path : args.paths) {
         json entry = {{"path", path}, {"ok", false}, {"chip", nullptr}, {"kind", nullptr},
                       {"checks", json::array()}, {"notes", json::array()}, {"error", nullptr}};
-        auto data = read_file(path);
+        auto data = read_file_checked(path, refuse_from_head);
+        if (data) {
+            // What was checked, by its digest (the audit log records it).
+            entry["size"] = data->size();
+            entry["sha256"] = to_hex(sha256(*data));
+        }
         auto file = data ? analyze_firmware(*data, options) : result<firmware_file>(data.error());
         if (!file) {
             const failure& f = file.error();

@@ -682,6 +682,9 @@ rom_model::reply rom_model::on_flash_end(byte_view data) {
 rom_model::reply rom_model::on_mem_begin(byte_view data) {
     if (data.size() != 16) return wrong_size(data.size(), "16 (size, blocks, block size, address)");
     const std::uint32_t size = word(data, 0), address = word(data, 3);
+    if (!in_ram(*chip_.info, address, size))
+        return fail(proto::rom_error_ram_address, std::to_string(size) + " bytes at " + hex32(address) +
+                                                      " are not in the chip's RAM (code for another chip?)");
     std::uint64_t others = 0;  // a new upload to the same address replaces the old one
     for (const auto& [at, segment] : ram_)
         if (at != address) others += segment.declared;
@@ -720,6 +723,8 @@ rom_model::reply rom_model::on_mem_end(byte_view data) {
     transfer_ = {};
     reply r;
     if (word(data, 0) == 0) {
+        if (!in_ram(*chip_.info, word(data, 1), 1, true))
+            return fail(proto::rom_error_ram_address, "entry " + hex32(word(data, 1)) + " is not in the chip's instruction RAM");
         r.after = reply::then::run_ram;
         r.after_value = word(data, 1);
     }

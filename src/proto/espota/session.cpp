@@ -564,6 +564,12 @@ step session::on_timeout(time_point now) {
     return finish_step(std::move(out));
 }
 
+bool outcome_unknown(const session_report& r) noexcept {
+    if (!r.error) return false;
+    const condition c = condition_of(r.error->code);
+    return c == condition::unconfirmed || (c == condition::interrupted && r.upload_finished.has_value());
+}
+
 step session::cancel(failure why, time_point now) {
     step out;
     if (state_ != state::done) fail(out, std::move(why), now);

@@ -14,7 +14,18 @@ result<std::optional<flasher_stub>> stub_for_session(const loader& rom, const se
         report.warnings.push_back("Secure Download Mode forbids a flasher stub: the ROM does the work");
         return std::optional<flasher_stub>{};
     }
-    return request.stub_for(*chip.chip, report.warnings);
+    auto stub = request.stub_for(*chip.chip, report.warnings);
+    if (!stub || !*stub) return stub;
+    // Checked before anything is uploaded: a stub for another chip would be written over
+    // whatever lies at its addresses here and never greet (issue 12 item 23).
+    // (A stub broken in itself is named as such by run_stub.)
+    if (auto misfit = stub_problem(**stub) ? std::nullopt : stub_misfit(**stub, *chip.chip))
+        return make_failure(errc::chip_mismatch,
+                            "the flasher stub " + (*stub)->source + " is not for this " +
+                                std::string(chip.chip->display_name) + ": " + *misfit,
+                            "give the stub made for the " + std::string(chip.chip->display_name) +
+                                " (esptool's stub_flasher/<chip>.json), or --stub none to write through the ROM");
+    return stub;
 }
 
 result<void> switch_baud(loader& rom, const session_request& request, session_report& report) {

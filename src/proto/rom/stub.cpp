@@ -19,6 +19,18 @@ std::optional<std::string> stub_problem(const flasher_stub& stub) {
     return std::nullopt;
 }
 
+std::optional<std::string> stub_misfit(const flasher_stub& stub, const chip_info& chip) {
+    if (chip.map_quality == map_accuracy::unknown) return std::nullopt;
+    for (const auto& s : stub.segments)
+        if (!in_ram(chip, s.address, s.data.size()))
+            return "its " + std::to_string(s.data.size()) + " bytes at " + hex32(s.address) + " are not in the " +
+                   std::string(chip.display_name) + "'s RAM";
+    if (!in_ram(chip, stub.entry, 1, true))
+        return "its entry point " + hex32(stub.entry) + " is not in the " + std::string(chip.display_name) +
+               "'s instruction RAM";
+    return std::nullopt;
+}
+
 namespace {
 
 result<void> upload(loader& rom, const stub_segment& segment) {

@@ -3,6 +3,7 @@
 // report one device_event per request. A body comes from the release's bytes held in memory
 // (a shared_ptr kept for the whole transfer), so a transfer never mixes two files.
 
+#include "net/loop_detail.hpp"
 #include "server/http/server_state.hpp"
 
 #include <otaflash/proto/pull/credentials.hpp>
@@ -73,7 +74,7 @@ public:
         auto& sock = beast::get_lowest_layer(stream_).socket();
         sock.set_option(tcp::no_delay(true), ec);
         auto peer = sock.remote_endpoint(ec);
-        if (!ec) peer_ = endpoint_text(peer.address().to_string(), peer.port());
+        if (!ec) peer_ = endpoint_text(net::unmapped(peer.address()).to_string(), peer.port());  // dual-stack: IPv4 as such
         local_ = sock.local_endpoint(ec);
         state_->live.insert(this);
     }
@@ -109,7 +110,7 @@ private:
 
     void on_handshake(const error_code& ec) {
         if (!ec) return read_request();
-        if (ec == asio::error::operation_aborted || ec == asio::error::eof) return;
+        if (ec == asio::error::operation_aborted || ec == asio::error::eof || ec == beast::error::timeout) return;
         // Not a device request: plain HTTP or garbage on the TLS port. One line, so it is seen.
         release::device_event e;
         e.transport = transport();
@@ -130,8 +131,8 @@ private:
     }
 
     void on_read(const error_code& ec) {
-        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-            ec == beast::error::timeout || ec == asio::error::connection_reset)
+        if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+            ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::connection_reset)
             return;  // idle, slow or gone before a whole request: nothing to answer
         busy_ = true;
         started_ = clock_type::now();

@@ -303,3 +303,20 @@ TEST_F(ServeHttp, ExpectedDevicesEndTheRunWithZeroOrTheDeadlineCode) {
         EXPECT_EQ(r.exit_code, 10) << r.err;  // expected_devices_missing
     }
 }
+
+TEST_F(ServeHttp, Http11KeepsTheConnectionForTheNextRequest) {
+    serve_process s({file8266, "--version", "2.4.0"});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    // Two pipelined requests on one connection; the second asks to close.
+    auto r = http_exchange(s.port(), "GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     "HEAD /firmware.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_FALSE(r->header("Connection"));  // HTTP/1.1: open by default
+    ASSERT_TRUE(r->body.starts_with("2.4.0HTTP/1.1 200 OK\r\n")) << r->body;
+    auto second = parse_reply(r->body.substr(5));
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->header("Content-Length"), std::to_string(image8266.size()));
+    EXPECT_EQ(second->header("Connection"), "close");
+    EXPECT_EQ(second->body, "");
+}

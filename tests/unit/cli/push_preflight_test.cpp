@@ -78,13 +78,39 @@ TEST(PushPreflight, FilesystemImageSentAsFirmwareSaysUseFs) {
     EXPECT_TRUE(ok->warnings.empty());
 }
 
-TEST(PushPreflight, AppSentWithFsWarns) {
+// Issue 12 item 25: an application sent with --fs would replace the filesystem with firmware.
+TEST(PushPreflight, AppSentWithFsIsRefused) {
     const bytes data = read_fixture_image("helloworld-esp32.bin");
     auto req = app(data);
     req.filesystem = true;
     auto r = preflight_image(req);
-    ASSERT_TRUE(r);
-    EXPECT_TRUE(any_contains(r->warnings, "drop --fs"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::not_an_image);
+    EXPECT_NE(r.error().message.find("esp32 image, not a filesystem image"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().hint.find("drop --fs"), std::string::npos);
+    req.advisory = true;  // espota compatibility: a warning, sent as it is
+    EXPECT_TRUE(preflight_image(req));
+}
+
+// A SPIFFS image as mkspiffs writes it: lookup table, then the first file's index header.
+TEST(PushPreflight, SpiffsImageIsRecognisedEitherWay) {
+    bytes fs(8192, 0xFF);
+    fs[0] = 0x01, fs[1] = 0x80, fs[2] = 0x01, fs[3] = 0x00;  // ids: index header 0x8001, data 0x0001
+    fs[256] = 0x01, fs[257] = 0x80, fs[258] = 0x00, fs[259] = 0x00, fs[260] = 0xF8;
+    fs[256 + 8] = 5, fs[256 + 9] = fs[256 + 10] = fs[256 + 11] = 0;
+    fs[256 + 12] = 1;
+    const std::string name = "/index.html";
+    std::copy(name.begin(), name.end(), fs.begin() + 256 + 13);
+    fs[256 + 13 + name.size()] = 0;
+    auto r = preflight_image(app(fs));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("SPIFFS filesystem image"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().hint.find("--fs"), std::string::npos);
+    auto req = app(fs);
+    req.filesystem = true;
+    auto ok = preflight_image(req);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->summary, "SPIFFS filesystem image");
 }
 
 TEST(PushPreflight, MergedFactoryImageWarns) {
@@ -111,6 +137,27 @@ TEST(PushPreflight, BootloaderWarns) {
     auto r = preflight_image(app(data));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(any_contains(r->warnings, "bootloader")) << (r->warnings.empty() ? "" : r->warnings[0]);
+}
+
+// Issue 12 item 16: the real bootloaders carry no descriptor; their load addresses give them away.
+TEST(PushPreflight, BootloadersWithoutADescriptorWarnByTheirLoadAddresses) {
+    for (const char* name : {"bootloader_esp32.bin", "bootloader_esp32c3.bin"}) {
+        const bytes data = read_fixture_image(name);
+        auto r = preflight_image(app(data));
+        ASSERT_TRUE(r) << name << ": " << r.error().message;
+        EXPECT_TRUE(any_contains(r->warnings, "second-stage bootloader, not an application (no code in flash"))
+            << name << ": " << (r->warnings.empty() ? "no warning" : r->warnings[0]);
+    }
+    // Built ones: code only in the ESP32's bootloader window is a bootloader; the same code with a
+    // flash segment is an application.
+    image_spec boot;
+    boot.target = chip::esp32;
+    boot.segments = {{0x3FFF0000, bytes(64, 1)}, {0x40078000, bytes(256, 2)}, {0x40080400, bytes(128, 3)}};
+    boot.entry = 0x40080400;
+    EXPECT_TRUE(any_contains(preflight_image(app(build_image(boot)))->warnings, "bootloader"));
+    image_spec application = boot;
+    application.segments.push_back({0x400D0020, bytes(256, 4)});
+    EXPECT_TRUE(preflight_image(app(build_image(application)))->warnings.empty());
 }
 
 TEST(PushPreflight, PicoImagesAreNotEspImages) {

@@ -34,6 +34,7 @@ std::uint32_t iram_of(chip_kind chip) {
     switch (chip) {
     case chip_kind::esp8266: return 0x4010E000;
     case chip_kind::esp32: return 0x40090000;
+    case chip_kind::esp32s2: return 0x40028000;
     default: return 0x40380000;
     }
 }
@@ -140,11 +141,35 @@ TEST(EmulatedStub, AnEntryOutsideTheUploadOrQuietRamCodeLeavesTheChipSilentUntil
 TEST(EmulatedStub, UploadsBeyond512KiBAreRefusedWithTheRomsRamSizeError) {
     rom_harness h(chip_kind::esp32);
     h.send(0x08, sync_data());
-    EXPECT_EQ(status_hex(h.send(0x05, words({0x60000, 64, 0x1800, 0x40080000})), 4), "00000000");
-    EXPECT_EQ(status_hex(h.send(0x05, words({0x20001, 22, 0x1800, 0x3FFB0000})), 4), "010e0000");
-    EXPECT_EQ(status_hex(h.send(0x05, words({0x20000, 22, 0x1800, 0x3FFB0000})), 4), "00000000");  // exactly 512 KiB
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x40000, 43, 0x1800, 0x40080000})), 4), "00000000");  // all of IRAM
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x40001, 43, 0x1800, 0x3FFB0000})), 4), "010e0000");
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x40000, 43, 0x1800, 0x3FFB0000})), 4), "00000000");  // exactly 512 KiB
     // A second upload to the same address replaces the first rather than adding to it.
-    EXPECT_EQ(status_hex(h.send(0x05, words({0x60000, 64, 0x1800, 0x40080000})), 4), "00000000");
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x40000, 43, 0x1800, 0x40080000})), 4), "00000000");
+}
+
+// Issue 12 item 23: code for another chip lands outside this one's RAM; the ROM refuses to load
+// it (0x0F, invalid RAM address) and to jump anywhere but its instruction RAM.
+TEST(EmulatedStub, UploadsAndEntriesOutsideTheChipsRamAreRefused) {
+    rom_harness h(chip_kind::esp32);
+    h.send(0x08, sync_data());
+    // The ESP8266 stub's text address: IRAM there, nothing on an ESP32.
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x2000, 2, 0x1800, iram_of(chip_kind::esp8266)})), 4), "010f0000");
+    // Running over the end of a RAM region counts too.
+    EXPECT_EQ(status_hex(h.send(0x05, words({0x2000, 2, 0x1800, 0x400BF000})), 4), "010f0000");
+    // An entry in data RAM or flash is not run.
+    EXPECT_EQ(status_hex(h.send(0x06, words({0, 0x3FFB0000})), 4), "010f0000");
+    EXPECT_EQ(status_hex(h.send(0x06, words({0, 0x400D0000})), 4), "010f0000");
+    EXPECT_TRUE(h.model().in_download_mode());
+    EXPECT_TRUE(h.model().take_events().empty());  // no ram_exec
+    for (auto chip : emu::emulated_chips()) {  // each chip's own IRAM is accepted
+        rom_harness own(chip);
+        own.send(0x08, sync_data());
+        EXPECT_EQ(status_hex(own.send(0x05, words({0x2000, 2, 0x1800, iram_of(chip)})), own.model().chip().status_size())
+                      .substr(0, 4),
+                  "0000")
+            << own.model().chip().name();
+    }
 }
 
 TEST(EmulatedStub, AResetReturnsToTheRomAndForgetsTheUpload) {

@@ -1,5 +1,6 @@
 // Synthetic images: every chip of the table, every descriptor, every error branch of the parser.
 
+#include "fixtures.hpp"
 #include "image_builder.hpp"
 
 #include <otaflash/image/checks.hpp>
@@ -489,4 +490,18 @@ TEST(Esp8266V2, BadSecondHeaderAndTruncation) {
     f = parse_failure(huge);
     EXPECT_TRUE(contains(f.message, "irom segment at offset 0x00000008: length 0xfffffff0 runs past the end"))
         << f.message;
+}
+
+// Issue 12 item 16: what an image is for, from where it loads.
+TEST(ImageRole, BootloadersAreToldByTheirLoadAddressesRamProgramsByHavingNoFlashCode) {
+    auto role = [](const char* file, std::size_t offset = 0) {
+        const bytes data = otaflash::test::read_fixture_image(file);
+        return parse_image(byte_view(data).subspan(offset))->role;
+    };
+    EXPECT_EQ(role("bootloader_esp32.bin"), image_role::bootloader);    // a segment at 0x40078000
+    EXPECT_EQ(role("bootloader_esp32c3.bin"), image_role::bootloader);  // entry 0x403c0000
+    EXPECT_EQ(role("helloworld-esp32.bin"), image_role::ram_program);
+    EXPECT_EQ(role("bootloader_esp8266.bin"), image_role::ram_program);  // no window known on the ESP8266
+    EXPECT_EQ(role("esp8266_deepsleep.bin", 0x1000), image_role::application);  // IROM at 0x40201010
+    EXPECT_EQ(parse_image(otaflash::test::build_sized_app(chip::esp32c3, 8192))->role, image_role::application);
 }

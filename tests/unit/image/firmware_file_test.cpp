@@ -4,7 +4,9 @@
 #include "fixtures.hpp"
 #include "image_builder.hpp"
 
+#include <otaflash/crypto/digest.hpp>
 #include <otaflash/image/firmware_file.hpp>
+#include <otaflash/util/crc32.hpp>
 
 #include <gtest/gtest.h>
 
@@ -357,4 +359,65 @@ TEST(NotFirmware, TruncatedFixtureIsMalformedWithTheOffset) {
     EXPECT_EQ(f.error().code, errc::image_malformed);
     EXPECT_TRUE(contains(f.error().message, "segment 1 at offset 0x00000034: length 0x00001864 runs past the end"))
         << f.error().message;
+}
+
+// Issue 12 item 25: secure boot signatures after an ESP32 image are recognised, not "trailing data".
+namespace {
+bytes v2_signed(const bytes& image, std::uint8_t version = 2) {
+    bytes out = image;
+    out.resize((out.size() + 4095) / 4096 * 4096, 0xFF);
+    const auto digest = sha256(out);
+    bytes block(1216, 0);
+    block[0] = 0xE7;
+    block[1] = version;
+    std::copy(digest.begin(), digest.end(), block.begin() + 4);
+    for (std::size_t i = 36; i < 1196; ++i) block[i] = static_cast<std::uint8_t>(i * 31);
+    store_le32(block, 1196, crc32(byte_view(block).first(1196)));
+    out.insert(out.end(), block.begin(), block.end());
+    out.resize(out.size() + 4096 - 1216, 0xFF);
+    return out;
+}
+}  // namespace
+
+TEST(SecureBoot, V2SignatureSectorIsNamedAndItsDigestAndCrcChecked) {
+    const bytes image = build_sized_app(chip::esp32c3, 9000);
+    for (std::uint8_t version : {2, 3}) {
+        auto f = analyze_firmware(v2_signed(image, version));
+        ASSERT_TRUE(f) << f.error().message;
+        ASSERT_TRUE(f->secure_boot);
+        EXPECT_EQ(f->secure_boot->version, 2);
+        EXPECT_EQ(f->secure_boot->offset, 12288u);
+        EXPECT_EQ(f->secure_boot->blocks, 1u);
+        EXPECT_TRUE(f->ok()) << f->first_failure()->detail;
+        EXPECT_TRUE(any_note(*f, "Secure Boot V2 signature sector at 0x00003000"));
+        EXPECT_FALSE(any_note(*f, "not part of it"));
+    }
+    bytes tampered = v2_signed(image);
+    tampered[4096 * 3 + 100] ^= 1;  // inside the block: its CRC fails
+    auto bad = analyze_firmware(tampered);
+    ASSERT_TRUE(bad);
+    ASSERT_NE(find_check(*bad, "secure_boot_crc", "secure_boot_v2@0x00003000"), nullptr);
+    EXPECT_FALSE(find_check(*bad, "secure_boot_crc", "secure_boot_v2@0x00003000")->ok);
+    bytes padded = v2_signed(image);
+    padded[0x200] ^= 1;  // the image changed after signing: the block's digest no longer matches
+    auto changed = analyze_firmware(padded);
+    ASSERT_TRUE(changed);
+    const check* digest = find_check(*changed, "secure_boot_digest", "secure_boot_v2@0x00003000");
+    ASSERT_NE(digest, nullptr);
+    EXPECT_FALSE(digest->ok);
+}
+
+TEST(SecureBoot, V1SignatureBlockEndsAnEsp32Image) {
+    bytes file = build_sized_app(chip::esp32, 9000);
+    file.resize(0x3000 - 68, 0xFF);
+    bytes block(68, 0);
+    for (std::size_t i = 4; i < 68; ++i) block[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    file.insert(file.end(), block.begin(), block.end());
+    auto f = analyze_firmware(file);
+    ASSERT_TRUE(f) << f.error().message;
+    ASSERT_TRUE(f->secure_boot);
+    EXPECT_EQ(f->secure_boot->version, 1);
+    EXPECT_EQ(f->secure_boot->offset, 0x3000u - 68);
+    EXPECT_TRUE(any_note(*f, "Secure Boot V1 signature block"));
+    EXPECT_FALSE(any_note(*f, "not part of it"));
 }

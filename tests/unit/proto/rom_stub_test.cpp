@@ -30,14 +30,30 @@ flasher_stub test_stub() {
     return s;
 }
 
+// The same stub moved to where `c` has its instruction and data RAM (stubs are made per chip, and
+// one for another chip is refused).
+flasher_stub placed_for(flasher_stub s, const chip_info& c) {
+    if (in_ram(c, s.segments[0].address, s.segments[0].data.size(), true)) return s;  // already at home (ESP32)
+    auto first = [&](auto wanted) {
+        for (const auto& r : c.memory_map)
+            if (wanted(r.kind)) return r.start;
+        return std::uint32_t{0};
+    };
+    const std::uint32_t text = first(is_executable_ram), data = first([](region_kind k) { return k == region_kind::dram || k == region_kind::sram; });
+    s.entry = text + (s.entry - s.segments[0].address);
+    s.segments[0].address = text;
+    s.segments[1].address = data + 0x1000;
+    return s;
+}
+
 flash_request stub_request(bytes data, std::uint32_t offset, flasher_stub stub = test_stub()) {
     flash_request r;
     r.regions.push_back({offset, std::move(data), "app.bin"});
     r.connect.strategies = connect_strategies(before_reset::default_reset);
     r.connect.attempts = 2;
     r.flash_size = 4u << 20;
-    r.stub_for = [stub](const chip_info&, std::vector<std::string>&) -> result<std::optional<flasher_stub>> {
-        return std::optional<flasher_stub>(stub);
+    r.stub_for = [stub](const chip_info& c, std::vector<std::string>&) -> result<std::optional<flasher_stub>> {
+        return std::optional<flasher_stub>(placed_for(stub, c));
     };
     return r;
 }
@@ -69,6 +85,28 @@ TEST(RomStub, ProblemsAreNamed) {
     EXPECT_EQ(*stub_problem(s), "its entry point 0x50000000 lies outside its own code");
     s.segments.clear();
     EXPECT_EQ(*stub_problem(s), "it holds no code");
+}
+
+// Issue 12 item 23: esptool's stub addresses (text_start / data_start of stub_flasher_8266.json
+// and stub_flasher_32.json) against the chips' memory maps.
+TEST(RomStub, AStubForAnotherChipDoesNotFitItsMemoryMap) {
+    flasher_stub esp8266_stub;
+    esp8266_stub.segments = {{0x4010E000, bytes(0x1F00)}, {0x3FFFACA0, bytes(0x300)}};
+    esp8266_stub.entry = 0x4010E004;
+    flasher_stub esp32_stub;
+    esp32_stub.segments = {{0x400BE000, bytes(0x1D00)}, {0x3FFEBA00, bytes(0x300)}};
+    esp32_stub.entry = 0x400BE598;
+    EXPECT_FALSE(stub_misfit(esp8266_stub, info(chip::esp8266)));
+    EXPECT_FALSE(stub_misfit(esp32_stub, info(chip::esp32)));
+    EXPECT_EQ(stub_misfit(esp8266_stub, info(chip::esp32)), "its 7936 bytes at 0x4010e000 are not in the ESP32's RAM");
+    EXPECT_EQ(stub_misfit(esp32_stub, info(chip::esp8266)), "its 7424 bytes at 0x400be000 are not in the ESP8266's RAM");
+    EXPECT_TRUE(stub_misfit(esp32_stub, info(chip::esp32c3)));
+    flasher_stub data_entry = esp32_stub;
+    data_entry.entry = 0x3FFEBA00;  // inside its data: not executable RAM
+    EXPECT_EQ(stub_misfit(data_entry, info(chip::esp32)), "its entry point 0x3ffeba00 is not in the ESP32's instruction RAM");
+    flasher_stub overrun = esp32_stub;
+    overrun.segments[0].data.resize(0x3000);  // runs past the end of IRAM at 0x400C0000
+    EXPECT_TRUE(stub_misfit(overrun, info(chip::esp32)));
 }
 
 TEST(RomStub, Esp32SwitchesInTheRomUploadsThenWritesSixteenKiBBlocks) {
@@ -162,8 +200,8 @@ TEST(RomStub, VerifyOnEsp8266WorksWithAStubAndLocatesTheSector) {
     fake_port p(&dev);
     verify_request req;
     req.regions.push_back({0x20000, image, "app.bin"});
-    req.stub_for = [](const chip_info&, std::vector<std::string>&) -> result<std::optional<flasher_stub>> {
-        return std::optional<flasher_stub>(test_stub());
+    req.stub_for = [](const chip_info& c, std::vector<std::string>&) -> result<std::optional<flasher_stub>> {
+        return std::optional<flasher_stub>(placed_for(test_stub(), c));
     };
     auto out = verify_regions(p, otaflash::null_log(), req, null_progress());
     ASSERT_TRUE(out.error);

@@ -138,6 +138,11 @@ struct session_report {
     std::optional<time_point> upload_finished;
 };
 
+// Whether the outcome is unknown: every byte went out but no verdict came (the result timeout, a
+// clean close, or SIGINT/SIGTERM while the device verified the image). Such a device may have
+// applied the update: reported as "unconfirmed", never as keeping its firmware.
+bool outcome_unknown(const session_report& r) noexcept;
+
 class session {
 public:
     explicit session(session_config config);

@@ -49,6 +49,7 @@ inline constexpr std::uint8_t rom_error_deflate = 0x0B;
 inline constexpr std::uint8_t rom_error_deflate_checksum = 0x0C;
 inline constexpr std::uint8_t rom_error_deflate_param = 0x0D;
 inline constexpr std::uint8_t rom_error_ram_size = 0x0E;
+inline constexpr std::uint8_t rom_error_ram_address = 0x0F;
 
 // esptool's legacy flasher stub's error codes (§1.3), 2 status bytes on every chip.
 inline constexpr std::uint8_t stub_error_bad_data_length = 0xC0;

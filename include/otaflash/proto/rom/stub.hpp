@@ -6,6 +6,7 @@
 // §2.1 MEM_*, §9.3). otaflash ships no stub of its own: it runs esptool's, in the JSON layout
 // esptool keeps them in (the CLI finds and reads the file).
 
+#include <otaflash/chip/chip.hpp>
 #include <otaflash/proto/rom/loader.hpp>
 
 #include <optional>
@@ -33,6 +34,11 @@ inline constexpr auto stub_greeting_wait = std::chrono::seconds(3);
 // What is wrong with `stub` as a program, or nullopt: no segments, an entry point
 // outside its code, a segment beyond 32-bit addresses.
 std::optional<std::string> stub_problem(const flasher_stub& stub);
+
+// Why `stub` cannot run on `chip`, or nullopt: a segment outside the chip's internal RAM or an
+// entry point outside its executable RAM, as a stub made for another chip has (the memory maps
+// of chip/chip.hpp). A chip whose map is unknown is not judged.
+std::optional<std::string> stub_misfit(const flasher_stub& stub, const chip_info& chip);
 
 // Uploads `stub`, starts it and waits for its greeting; the loader talks to the stub afterwards.
 // Fails with errc::stub_start_failed when it never greets: the chip then runs something unknown
