@@ -48,15 +48,24 @@ result<void> remove_with_empty_parents(const fs::path& root, const std::string& 
 
 }  // namespace
 
-result<tree_write_report> write_tree(const std::string& dir, const std::vector<proto::pull::tree_file>& tree,
+result<tree_write_report> write_tree(const std::string& dir, std::vector<proto::pull::tree_file> tree,
                                      const tree_write_options& options) {
     const fs::path root(dir);
     if (auto made = make_folder(root); !made) return std::move(made).error();
     tree_write_report report;
-    // What the previous publish wrote, read before this one replaces its SHA256SUMS.
+    // What earlier publishes wrote, read before this one replaces their SHA256SUMS. Kept files
+    // stay listed (while they exist), so `sha256sum --check` covers them and a later --prune finds them.
+    std::vector<proto::pull::sums_entry> kept;
     if (auto previous = read_file((root / proto::pull::sums_name).string(), true))
-        report.stale = proto::pull::stale_files(std::string_view(reinterpret_cast<const char*>(previous->data()), previous->size()),
-                                                tree);
+        for (auto& entry : proto::pull::stale_files(
+                 std::string_view(reinterpret_cast<const char*>(previous->data()), previous->size()), tree)) {
+            std::error_code ec;
+            if (!fs::is_regular_file(root / entry.path, ec)) continue;  // removed by hand: forgotten
+            report.stale.push_back(entry.path);
+            kept.push_back(std::move(entry));
+        }
+    if (!options.prune && !kept.empty() && !tree.empty() && tree.back().path == proto::pull::sums_name)
+        tree.back() = proto::pull::sums_file(tree, kept);
     for (const auto& f : tree) {
         const fs::path path = root / f.path;
         if (auto made = make_folder(path.parent_path()); !made) return std::move(made).error();
@@ -65,6 +74,7 @@ result<tree_write_report> write_tree(const std::string& dir, const std::vector<p
             if (auto done = write_file_atomic(path.string(), f.body()); !done) return std::move(done).error();
         report.written.push_back(!unchanged);
     }
+    report.files = std::move(tree);
     if (options.prune) {
         for (const auto& stale : report.stale)
             if (auto removed = remove_with_empty_parents(root, stale); !removed) return std::move(removed).error();

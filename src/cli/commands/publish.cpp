@@ -70,13 +70,14 @@ int run(app_context& ctx, const publish_options& o) {
 
     tree_write_options write;
     write.prune = o.prune;
-    auto written = write_tree(o.out, *tree, write);
+    auto written = write_tree(o.out, std::move(*tree), write);
     if (!written) return report.fail("publish", written.error());
+    const auto& files_written = written->files;
 
     auto files = nlohmann::json::array();
     std::size_t changed = 0;
-    for (std::size_t i = 0; i < tree->size(); ++i) {
-        const auto& f = (*tree)[i];
+    for (std::size_t i = 0; i < files_written.size(); ++i) {
+        const auto& f = files_written[i];
         const bool wrote = written->written[i];
         changed += wrote;
         files.push_back({{"path", f.path},
@@ -91,19 +92,19 @@ int run(app_context& ctx, const publish_options& o) {
     if (!written->stale.empty() && !written->pruned)
         report.warn(std::to_string(written->stale.size()) +
                     " file(s) of an earlier publish are no longer in the tree and were kept (a device that read an "
-                    "older manifest can still download them); --prune removes them");
+                    "older manifest can still download them; SHA256SUMS lists them); --prune removes them");
     if (base->empty())
         report.warn("manifest.json and releases/latest name images by root-relative URLs (/firmware/...); esp32FOTA "
                     "needs absolute ones: give --base-url https://HOST/PATH where the tree will be served");
     report.line("published " + std::to_string(catalog.releases().size()) + " release(s) as " +
-                std::to_string(tree->size()) + " files in " + o.out + " (" + std::to_string(changed) + " written, " +
-                std::to_string(tree->size() - changed) + " unchanged)");
+                std::to_string(files_written.size()) + " files in " + o.out + " (" + std::to_string(changed) + " written, " +
+                std::to_string(files_written.size() - changed) + " unchanged)");
     return report.succeed("publish", {{"out", o.out},
                                       {"base_url", *base},
                                       {"releases", release_list(catalog)},
                                       {"files", files},
                                       {"written", changed},
-                                      {"unchanged", tree->size() - changed},
+                                      {"unchanged", files_written.size() - changed},
                                       {"stale", written->stale},
                                       {"pruned", written->pruned}});
 }

@@ -31,7 +31,7 @@ int write_rank(const std::string& path) {
 
 bool is_hex64(std::string_view s) {
     return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');  // as publish writes them
            });
 }
 
@@ -86,28 +86,34 @@ result<std::vector<tree_file>> static_tree(const release::catalog& catalog, cons
             }
         }
     }
-    std::string sums;
     std::vector<tree_file> out;
     for (auto& [path, f] : files) {
         if (f.sha256.empty()) f.sha256 = to_hex(sha256(f.body()));
-        sums += f.sha256 + "  " + path + "\n";
         out.push_back(std::move(f));
     }
     std::stable_sort(out.begin(), out.end(),
                      [](const tree_file& a, const tree_file& b) { return write_rank(a.path) < write_rank(b.path); });
-    tree_file s;
-    s.path = std::string(sums_name);
-    s.text = std::move(sums);
-    s.sha256 = to_hex(sha256(s.body()));
-    s.content_type = "text/plain; charset=utf-8";
-    out.push_back(std::move(s));
+    out.push_back(sums_file(out));
     return out;
 }
 
-std::vector<std::string> stale_files(std::string_view previous_sums, const std::vector<tree_file>& tree) {
+tree_file sums_file(const std::vector<tree_file>& tree, const std::vector<sums_entry>& kept) {
+    std::map<std::string, std::string> lines;
+    for (const auto& f : tree)
+        if (f.path != sums_name) lines[f.path] = f.sha256;
+    for (const auto& k : kept) lines.emplace(k.path, k.sha256);
+    tree_file s;
+    s.path = std::string(sums_name);
+    for (const auto& [path, sha] : lines) s.text += sha + "  " + path + "\n";
+    s.sha256 = to_hex(sha256(s.body()));
+    s.content_type = "text/plain; charset=utf-8";
+    return s;
+}
+
+std::vector<sums_entry> stale_files(std::string_view previous_sums, const std::vector<tree_file>& tree) {
     std::set<std::string> now;
     for (const auto& f : tree) now.insert(f.path);
-    std::set<std::string> stale;
+    std::map<std::string, std::string> stale;
     while (!previous_sums.empty()) {
         const auto nl = previous_sums.find('\n');
         std::string_view line = previous_sums.substr(0, nl);
@@ -118,9 +124,11 @@ std::vector<std::string> stale_files(std::string_view previous_sums, const std::
         if (!segments || segments->empty() || path.back() == '/' || path.find('?') != std::string::npos ||
             path.find('%') != std::string::npos)
             continue;
-        if (!now.count(path)) stale.insert(path);
+        if (!now.count(path)) stale.emplace(path, std::string(line.substr(0, 64)));
     }
-    return {stale.begin(), stale.end()};
+    std::vector<sums_entry> out;
+    for (auto& [path, sha] : stale) out.push_back({std::move(sha), path});
+    return out;
 }
 
 }  // namespace otaflash::proto::pull

@@ -159,7 +159,34 @@ TEST(StaticTreeStale, FilesOfThePreviousSumsNotInTheTreeAndNothingOutsideIt) {
                                  h + "  ../outside\n" + h + "  /etc/passwd\n" + h + "  a//b\n" + h + "  a/./b\n" +
                                  h + "  %2e%2e/x\n" + h + "  dir/\n" + "xyz  notahash\n" + h + " *binary-mode\n" +
                                  h.substr(1) + "  short-hash\n" + "\n" + h + "  no-newline-at-end";
-    EXPECT_EQ(stale_files(previous, t),
-              (std::vector<std::string>{"beta/manifest.json", "firmware/old.bin", "no-newline-at-end"}));
+    std::vector<std::string> stale;
+    for (const auto& e : stale_files(previous, t)) {
+        stale.push_back(e.path);
+        EXPECT_EQ(e.sha256, h);
+    }
+    EXPECT_EQ(stale, (std::vector<std::string>{"beta/manifest.json", "firmware/old.bin", "no-newline-at-end"}));
     EXPECT_TRUE(stale_files("", t).empty());
+    EXPECT_TRUE(stale_files(std::string(64, 'A') + "  upper-case-hex\n", t).empty()) << "publish writes lower case";
+}
+
+TEST(StaticTreeStale, KeptFilesStayListedInSha256SumsInPathOrder) {
+    release::catalog c{std::vector{make("1.0.0", chip::esp32, 1)}, {}};
+    auto t = tree_of(c);
+    const std::string h(64, 'b');
+    auto sums = sums_file(t, {{h, "firmware/old.bin"}, {h, "beta/version"}});
+    EXPECT_EQ(sums.path, "SHA256SUMS");
+    const std::string own = text(t.back());
+    std::string expected = h + "  beta/version\n";
+    // The tree's own lines, with firmware/old.bin in its place by path.
+    for (std::size_t at = 0; at < own.size();) {
+        const auto nl = own.find('\n', at);
+        const std::string line = own.substr(at, nl + 1 - at);
+        if (line.substr(66) > "firmware/old.bin\n" && expected.find("old.bin") == std::string::npos)
+            expected += h + "  firmware/old.bin\n";
+        expected += line;
+        at = nl + 1;
+    }
+    if (expected.find("old.bin") == std::string::npos) expected += h + "  firmware/old.bin\n";
+    EXPECT_EQ(text(sums), expected);
+    EXPECT_EQ(text(sums_file(t)), own) << "without kept files it is the tree's own";
 }

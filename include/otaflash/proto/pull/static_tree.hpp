@@ -37,9 +37,18 @@ struct tree_file {
 result<std::vector<tree_file>> static_tree(const release::catalog& catalog, const std::string& base_url,
                                            const settings& options = {});
 
-// The files an earlier tree's SHA256SUMS lists that `tree` no longer has: what a re-publish left
-// behind. Lines that are not "<64 hex>  <path>" or whose path is not a plain relative path
-// (absolute, "..", ".") are ignored, so a tampered SHA256SUMS cannot name a file outside the tree.
-std::vector<std::string> stale_files(std::string_view previous_sums, const std::vector<tree_file>& tree);
+struct sums_entry {
+    std::string sha256;  // lowercase hex
+    std::string path;
+};
+
+// The files an earlier publish's SHA256SUMS lists that `tree` no longer has, ordered by path.
+// Lines that are not "<64 hex>  <path>" or whose path is not a plain relative path (absolute,
+// "..", ".") are ignored, so a tampered SHA256SUMS cannot name a file outside the tree.
+std::vector<sums_entry> stale_files(std::string_view previous_sums, const std::vector<tree_file>& tree);
+
+// SHA256SUMS for the files of `tree` (its own SHA256SUMS excepted) and `kept` (files of earlier
+// publishes still in the folder, so that a later --prune still finds them), ordered by path.
+tree_file sums_file(const std::vector<tree_file>& tree, const std::vector<sums_entry>& kept = {});
 
 }  // namespace otaflash::proto::pull
