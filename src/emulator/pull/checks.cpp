@@ -31,15 +31,13 @@ std::string_view kind_name(client_kind kind) noexcept {
     return "?";
 }
 
-namespace {
-bool esp8266(const device_profile& d) { return d.esp8266 || d.kind == client_kind::esp8266_httpupdate; }
-}  // namespace
+bool is_esp8266(const device_profile& d) noexcept { return d.esp8266 || d.kind == client_kind::esp8266_httpupdate; }
 
 header_list arduino_headers(const device_profile& d, std::string_view mode) {
-    const std::string p = esp8266(d) ? "x-ESP8266-" : "x-ESP32-";
+    const std::string p = is_esp8266(d) ? "x-ESP8266-" : "x-ESP32-";
     std::string md5 = d.running_md5.empty() ? std::string(32, '0') : d.running_md5;
-    header_list h{{"User-Agent", esp8266(d) ? "ESP8266-http-Update" : "ESP32-http-Update"}};
-    if (!esp8266(d)) h.emplace_back("Cache-Control", "no-cache");
+    header_list h{{"User-Agent", is_esp8266(d) ? "ESP8266-http-Update" : "ESP32-http-Update"}};
+    if (!is_esp8266(d)) h.emplace_back("Cache-Control", "no-cache");
     else h.emplace_back(p + "Chip-ID", "1234567");
     h.insert(h.end(), {{p + "STA-MAC", d.mac},
                        {p + "AP-MAC", d.mac},
@@ -47,7 +45,7 @@ header_list arduino_headers(const device_profile& d, std::string_view mode) {
                        {p + "sketch-size", std::to_string(d.sketch_size)},
                        {p + "sketch-md5", md5},
                        {p + "chip-size", std::to_string(d.flash_size)},
-                       {p + "sdk-version", esp8266(d) ? "2.2.2-dev(38a443e)" : "v4.4.7"},
+                       {p + "sdk-version", is_esp8266(d) ? "2.2.2-dev(38a443e)" : "v4.4.7"},
                        {p + "mode", std::string(mode)}});
     if (!d.version.empty()) h.emplace_back(p + "version", d.version);
     return h;
@@ -66,25 +64,41 @@ std::optional<std::string> arduino_status_error(unsigned status) {
 
 std::optional<std::string> check_length(const device_profile& d, std::optional<std::uint64_t> length) {
     if (!length || *length == 0) return "Server Did Not Report Size";
-    if (*length > d.free_space) return "Not Enough space (" + std::to_string(*length) + " > " + std::to_string(d.free_space) + ")";
+    const auto room = d.spiffs ? d.fs_size : d.free_space;
+    if (*length > room) return "Not Enough space (" + std::to_string(*length) + " > " + std::to_string(room) + ")";
     return std::nullopt;
 }
+
+namespace {
+
+// What Update makes of a sketch's first bytes: ESP8266httpUpdate checks the magic (0x1F: gzip,
+// which the esp8266 core inflates) and the header's flash size against the real chip; the esp32
+// Update checks the magic only.
+std::optional<std::string> check_sketch(const device_profile& d, byte_view body) {
+    if (!is_esp8266(d)) {
+        if (body[0] != 0xE9) return "Wrong Magic Byte (0x" + to_hex(body.subspan(0, 1)) + ")";
+        return std::nullopt;
+    }
+    if (body[0] == 0x1F) return std::nullopt;
+    if (body[0] != 0xE9) return "Verify Bin Header Failed (first byte 0x" + to_hex(body.subspan(0, 1)) + ")";
+    if (body.size() < 4) return "Verify Bin Header Failed (" + std::to_string(body.size()) + " bytes)";
+    if (auto label = flash_size_label(info(chip::esp8266), body[3] >> 4)) {
+        if (release::flash_size_bytes(*label) > d.flash_size)
+            return "New Binary Does Not Fit Flash Size (" + std::string(*label) + " > " + std::to_string(d.flash_size >> 10) +
+                   " KB)";
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<std::string> check_image(const device_profile& d, std::optional<std::uint64_t> length, std::string_view x_md5,
                                        byte_view body) {
     if (length && body.size() != *length)
         return "Update end failed: wrote " + std::to_string(body.size()) + " of " + std::to_string(*length) + " bytes";
     if (body.empty()) return "empty body";
-    const bool gzip = esp8266(d) && body[0] == 0x1F;
-    if (body[0] != 0xE9 && !gzip) return "Verify Bin Header Failed (first byte 0x" + to_hex(body.subspan(0, 1)) + ")";
-    if (!gzip && body.size() >= 4) {
-        const auto& c = info(esp8266(d) ? chip::esp8266 : chip::esp32);
-        if (auto label = flash_size_label(c, body[3] >> 4)) {
-            const auto needs = release::flash_size_bytes(*label);
-            if (needs > d.flash_size)
-                return "New Binary Does Not Fit Flash Size (" + std::string(*label) + " > " +
-                       std::to_string(d.flash_size >> 10) + " KB)";
-        }
+    if (!d.spiffs) {
+        if (auto error = check_sketch(d, body)) return error;
     }
     if (!x_md5.empty()) {
         std::string want(x_md5);

@@ -32,7 +32,11 @@ struct device_profile {
     std::uint64_t flash_size = 4u << 20;    // real flash chip size
     std::uint64_t free_space = 1536u << 10; // free sketch space
     std::uint64_t sketch_size = 800u << 10; // running sketch size
+    bool spiffs = false;                    // Arduino clients: ask for the filesystem image (mode spiffs)
+    std::uint64_t fs_size = 1408u << 10;    // the filesystem partition (default partition tables: 0x160000)
 };
+
+bool is_esp8266(const device_profile& device) noexcept;
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,11 +47,13 @@ header_list arduino_headers(const device_profile& device, std::string_view mode)
 // ("no update" for 304).
 std::optional<std::string> arduino_status_error(unsigned status);
 
-// Before the body: Content-Length present and non-zero, fits the free space.
+// Before the body: Content-Length present and non-zero, fits the free space (the filesystem
+// partition in spiffs mode).
 std::optional<std::string> check_length(const device_profile& device, std::optional<std::uint64_t> content_length);
 
-// The whole body as Update would take it: magic byte (0xE9; 0x1F gzip on ESP8266), the image
-// header's flash size within the chip's (ESP8266), length equal to Content-Length, x-MD5 when sent.
+// The whole body as Update would take it: length equal to Content-Length; for a sketch the magic
+// byte (0xE9; 0x1F gzip on ESP8266) and, on ESP8266, the image header's flash size within the
+// chip's (ESP8266httpUpdate's "New Binary Does Not Fit Flash Size"); x-MD5 when sent.
 std::optional<std::string> check_image(const device_profile& device, std::optional<std::uint64_t> content_length,
                                        std::string_view x_md5, byte_view body);
 

@@ -6,8 +6,8 @@
 
 #include "emulator/pull/checks.hpp"
 #include "emulator/pull/client.hpp"
+#include "emulator/pull/events.hpp"
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,36 +28,8 @@ struct device_settings {
     std::string out;                          // write the accepted image here
 };
 
-struct request_event {
-    std::string device;
-    std::string method, url;
-    unsigned status = 0;
-    std::string range;      // the Range header sent, if any
-    std::uint64_t bytes = 0;
-    bool cut = false;
-};
-
-struct result_event {
-    std::string device;
-    std::string outcome;    // updated, no_update, error
-    std::string detail;     // the library's words
-    std::string offered;    // the version offered, when known
-    std::uint64_t bytes = 0;
-    std::string md5;        // of the accepted image
-    unsigned requests = 0;
-    unsigned resumed = 0;   // Range requests that continued a cut download
-    std::string file;
-    std::uint64_t ms = 0;
-};
-
-class event_sink {
-public:
-    virtual ~event_sink() = default;
-    virtual void on_request(const request_event&) {}
-    virtual void on_result(const result_event&) {}
-};
-
-// Starts the device on `loop`; the result comes through `sink` (which must outlive the run).
-void start_device(net::event_loop& loop, const tls_settings& tls, device_settings settings, event_sink& sink);
+// Starts the device on `loop`; its events come through `sink`, the last one a result_event
+// (`sink` and `client` must outlive the run).
+void start_device(net::event_loop& loop, const client_settings& client, device_settings settings, event_sink& sink);
 
 }  // namespace otaflash::emulator::pull

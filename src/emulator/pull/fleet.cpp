@@ -62,6 +62,14 @@ result<void> apply_setting(device_settings& d, const std::string& key, const std
         auto mac = release::normalize_mac(value);
         if (!mac) return bad("a MAC address");
         p.mac = *mac;
+    } else if (key == "mode") {
+        if (value != "sketch" && value != "spiffs") return bad("sketch or spiffs");
+        p.spiffs = value == "spiffs";
+    } else if (key == "fs-size") {
+        auto n = number(value);
+        if (!n) n = release::flash_size_bytes(value);
+        if (!n || *n == 0) return bad("a size in bytes, or like 1MB / 512KB");
+        p.fs_size = *n;
     } else if (key == "sketch-md5") {
         p.running_md5 = value;
     } else if (key == "type") {
@@ -80,7 +88,7 @@ result<void> apply_setting(device_settings& d, const std::string& key, const std
         d.out = value;
     } else {
         return make_failure(errc::usage_error, "unknown device key '" + key + "'",
-                            "keys: count, kind, version, chip, flash, free, mac, sketch-md5, type, url, drop-after, attempts, out");
+                            "keys: " + std::string(setting_names));
     }
     return {};
 }

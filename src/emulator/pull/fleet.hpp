@@ -1,17 +1,21 @@
 #pragma once
 // A fleet of pulling devices from the command line: the options give one device, each
 // `--devices count=N,key=value,...` group adds N devices that differ from it in those keys
-// (kind, version, chip, flash, free, mac, type, url, drop-after, out). MACs count up from the
-// group's `mac`, one per device; `%d` in `out` becomes the device's index in the fleet.
+// (setting_names). MACs count up from the group's `mac`, one per device; `%d` in `out` becomes the
+// device's index in the fleet.
 
 #include "emulator/pull/device.hpp"
 
 #include <otaflash/result.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace otaflash::emulator::pull {
+
+inline constexpr std::string_view setting_names =
+    "count, kind, version, chip, flash, free, mac, sketch-md5, type, mode, fs-size, url, drop-after, attempts, out";
 
 // Sets one key of `device` ("flash" takes 4MB/512KB or bytes). Fails (usage_error) naming the key.
 result<void> apply_setting(device_settings& device, const std::string& key, const std::string& value);
