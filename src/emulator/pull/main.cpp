@@ -55,8 +55,8 @@ Examples:
 Exit status: 0 every device updated or had no update; otherwise the class of the failures when
 they share one: 5 server unreachable, 6 401 Unauthorized, 7 transfer broke (timeouts, resets, too
 many cut downloads, a bad answer), 8 the device rejected the image (size, magic, flash size, MD5),
-11 the server refused (403, 404, other status); 12 failures of several classes; 2 usage; 4 --out
-not writable; 130/143 stopped by a signal.)";
+9 --out not writable, 11 the server refused (403, 404, other status); 12 failures of several
+classes; 2 usage; 130/143 stopped by a signal.)";
 
 struct options {
     pull::device_settings device;
