@@ -36,7 +36,7 @@ std::string human_line(const device_event& e) {
     if (!e.offered.empty()) line += " offered=" + e.offered;
     if (!e.decision.empty()) line += ": " + e.decision;
     if (e.kind == event_kind::progress && e.total > 0) line += " " + std::to_string(e.bytes * 100 / e.total) + "%";
-    if (e.kind != event_kind::asked)
+    if (e.kind != event_kind::asked && e.kind != event_kind::started)
         line += " (" + std::to_string(e.bytes) + (e.total ? "/" + std::to_string(e.total) : std::string()) +
                 " bytes, " + std::to_string(e.ms) + " ms)";
     return line;
@@ -56,9 +56,8 @@ std::string table_row(const std::string& device, const std::string& expected, co
 
 struct device_row {
     std::string state;     // the last final kind seen
-    std::string transport, offered, decision;
+    std::string decision;
     std::uint64_t bytes = 0;
-    unsigned requests = 0;
 };
 
 }  // namespace
@@ -116,28 +115,27 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     };
 
     auto sink = [&](const device_event& e) {
-        // A transport reports each request once, by its outcome (asked, delivered, refused …).
-        if (e.kind != event_kind::progress) ++requests;
-        if (e.kind == event_kind::asked) shown_decile.erase(e.device.empty() ? e.peer : e.device);
+        // A transport reports each exchange once, by its end (asked, delivered, refused …).
+        const bool ends = release::ends_exchange(e.kind);
+        const std::string& who = e.device.empty() ? e.peer : e.device;
+        if (ends) ++requests;
         // People get a progress line per device every 10 % at most; --json gets every event.
         bool show = out.json() || e.kind != event_kind::progress;
         if (!out.json() && e.kind == event_kind::progress && e.total > 0) {
             const int decile = static_cast<int>(e.bytes * 10 / e.total);
-            int& shown = shown_decile[e.device.empty() ? e.peer : e.device];
+            int& shown = shown_decile[who];
             show = decile > shown;
             if (show) shown = decile;
         }
+        if (e.kind != event_kind::progress) shown_decile.erase(who);  // its next transfer counts tenths afresh
         if (show && out.json()) out.event(to_json(e));
         else if (show) out.line(human_line(e));
         if (e.kind == event_kind::delivered) ++delivered;
         if (e.kind == event_kind::delivered || e.kind == event_kind::failed) bytes_out += e.bytes;
         if (!e.device.empty() && e.kind != event_kind::progress) {
             auto& row = devices[e.device];
-            ++row.requests;
-            if (e.kind != event_kind::asked) {
+            if (ends && e.kind != event_kind::asked) {
                 row.state = std::string(release::kind_name(e.kind));
-                row.transport = e.transport;
-                row.offered = e.offered;
                 row.decision = e.decision;
                 row.bytes = e.bytes;
             }
