@@ -15,7 +15,14 @@ namespace otaflash::cli {
 reporter::reporter(output_format format, std::FILE* out, std::FILE* err) : format_(format), out_(out), err_(err) {}
 
 void reporter::line(std::string_view text) {
-    if (json()) return;
+    if (!json()) write_line(text);
+}
+
+void reporter::event(const nlohmann::json& record) {
+    if (json()) write_line(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void reporter::write_line(std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), out_);
     std::fputc('\n', out_);
     if (std::fflush(out_) != 0 && write_errno_ == 0) write_errno_ = errno;
@@ -59,7 +66,13 @@ int reporter::finish(std::string_view command, const failure* error, nlohmann::j
                         {"condition", condition_name(condition_of(error->code))},
                         {"message", error->message},
                         {"hint", error->hint}};
-    if (json()) {
+    if (json() && streaming_) {
+        nlohmann::json last = doc["result"].is_object() ? doc["result"] : nlohmann::json::object();
+        for (const auto& [key, value] : doc.items())
+            if (key != "result") last[key] = value;
+        last["event"] = "summary";
+        event(last);
+    } else if (json()) {
         const std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
         std::fprintf(out_, "%s\n", text.c_str());
     }

@@ -3,6 +3,8 @@
 // JSON mode: nothing on stdout but exactly one document at the end, on success and on failure:
 //   {"schema":"otaflash/v1","command":…,"ok":…,"exit_code":…,"result":{…},
 //    "error":{"code","condition","message","hint"}|null,"warnings":[…],"version":…}
+// A command that reports as it goes (serve) streams JSON Lines instead: one event a line, and the
+// document, as one line with "event":"summary" and the result's fields beside its own, last.
 
 #include "cli/environment.hpp"
 
@@ -35,6 +37,12 @@ public:
     // Shown on stderr in text mode; listed under "warnings" in JSON mode.
     void warn(std::string text);
 
+    // From now on under --json: JSON Lines (see above) instead of one document at the end.
+    void stream_events() noexcept { streaming_ = true; }
+    // One JSON Lines record (JSON mode only; dropped in text mode, where `line` carries it),
+    // flushed at once so that whoever follows the stream sees it as it happens.
+    void event(const nlohmann::json& record);
+
     // End the command. Each returns the process exit code; 13 (errc::output_failed) when the result
     // could not be written to `out` (a full disk, a closed pipe), whatever the command's own.
     int succeed(std::string_view command, nlohmann::json result = nlohmann::json::object());
@@ -49,12 +57,14 @@ public:
 private:
     int finish(std::string_view command, const failure* error, nlohmann::json result);
     int unwritten(int own_code, const failure* error);
+    void write_line(std::string_view text);
 
     output_format format_;
     std::FILE* out_;
     std::FILE* err_;
     std::vector<std::string> warnings_;
     std::vector<env_setting> from_env_;
+    bool streaming_ = false;
     bool finished_ = false;
     int write_errno_ = 0;  // the first failed write to `out`
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -36,23 +36,28 @@ std::string human_line(const device_event& e) {
     if (!e.offered.empty()) line += " offered=" + e.offered;
     if (!e.decision.empty()) line += ": " + e.decision;
     if (e.kind == event_kind::progress && e.total > 0) line += " " + std::to_string(e.bytes * 100 / e.total) + "%";
-    if (e.kind != event_kind::asked)
+    if (e.kind != event_kind::asked && e.kind != event_kind::started)
         line += " (" + std::to_string(e.bytes) + (e.total ? "/" + std::to_string(e.total) : std::string()) +
                 " bytes, " + std::to_string(e.ms) + " ms)";
     return line;
 }
 
-void emit(std::FILE* out, const json& j) {
-    auto text = j.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::fprintf(out, "%s\n", text.c_str());
-    std::fflush(out);
+// Padded to `width` (numbers to the right); longer text is kept whole.
+std::string cell(std::string text, std::size_t width, bool right = false) {
+    if (text.size() < width) text.insert(right ? 0 : text.size(), width - text.size(), ' ');
+    return text;
+}
+
+std::string table_row(const std::string& device, const std::string& expected, const std::string& state,
+                      const std::string& bytes, const std::string& decision) {
+    return cell(device, 20) + " " + cell(expected, 9) + " " + cell(state, 16) + " " + cell(bytes, 10, true) + "  " +
+           decision;
 }
 
 struct device_row {
     std::string state;     // the last final kind seen
-    std::string transport, offered, decision;
+    std::string decision;
     std::uint64_t bytes = 0;
-    unsigned requests = 0;
 };
 
 }  // namespace
@@ -82,26 +87,16 @@ result<std::vector<std::string>> read_expected(const std::vector<std::string>& a
 }
 
 int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve::backend>> backends,
-              const serve_settings& settings) {
+              const serve_settings& settings, reporter& out) {
+    out.stream_events();
     net::event_loop loop;
     release::delivery_tracker tracker(settings.expect);
     std::map<std::string, device_row> devices;
     std::map<std::string, int> shown_decile;
     std::uint64_t requests = 0, delivered = 0, bytes_out = 0;
 
-    auto fail_early = [&](const failure& f) {
-        if (settings.json) {
-            emit(settings.out, {{"event", "summary"}, {"ok", false}, {"exit_code", exit_code_for(f.code)},
-                                {"error", {{"code", code_name(f.code)}, {"condition", condition_name(condition_of(f.code))},
-                                           {"message", f.message}, {"hint", f.hint}}}});
-        } else {
-            std::fprintf(settings.err, "error: %s\n", f.message.c_str());
-            if (!f.hint.empty()) std::fprintf(settings.err, "hint: %s\n", f.hint.c_str());
-        }
-        return exit_code_for(f.code);
-    };
     if (backends.empty())
-        return fail_early(make_failure(errc::usage_error, "nothing to serve on", "give --listen ADDR:PORT or --mqtt URL"));
+        return out.fail("serve", make_failure(errc::usage_error, "nothing to serve on", "give --listen ADDR:PORT or --mqtt URL"));
 
     std::optional<errc> ending;  // set once the run is ending: what it ends with (nullopt = all done)
     bool stopping = false;
@@ -120,28 +115,27 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
     };
 
     auto sink = [&](const device_event& e) {
-        // A transport reports each request once, by its outcome (asked, delivered, refused …).
-        if (e.kind != event_kind::progress) ++requests;
-        if (e.kind == event_kind::asked) shown_decile.erase(e.device.empty() ? e.peer : e.device);
+        // A transport reports each exchange once, by its end (asked, delivered, refused …).
+        const bool ends = release::ends_exchange(e.kind);
+        const std::string& who = e.device.empty() ? e.peer : e.device;
+        if (ends) ++requests;
         // People get a progress line per device every 10 % at most; --json gets every event.
-        bool show = settings.json || e.kind != event_kind::progress;
-        if (!settings.json && e.kind == event_kind::progress && e.total > 0) {
+        bool show = out.json() || e.kind != event_kind::progress;
+        if (!out.json() && e.kind == event_kind::progress && e.total > 0) {
             const int decile = static_cast<int>(e.bytes * 10 / e.total);
-            int& shown = shown_decile[e.device.empty() ? e.peer : e.device];
+            int& shown = shown_decile[who];
             show = decile > shown;
             if (show) shown = decile;
         }
-        if (show && settings.json) emit(settings.out, to_json(e));
-        else if (show) std::fprintf(settings.out, "%s\n", human_line(e).c_str()), std::fflush(settings.out);
+        if (e.kind != event_kind::progress) shown_decile.erase(who);  // its next transfer counts tenths afresh
+        if (show && out.json()) out.event(to_json(e));
+        else if (show) out.line(human_line(e));
         if (e.kind == event_kind::delivered) ++delivered;
         if (e.kind == event_kind::delivered || e.kind == event_kind::failed) bytes_out += e.bytes;
         if (!e.device.empty() && e.kind != event_kind::progress) {
             auto& row = devices[e.device];
-            ++row.requests;
-            if (e.kind != event_kind::asked) {
+            if (ends && e.kind != event_kind::asked) {
                 row.state = std::string(release::kind_name(e.kind));
-                row.transport = e.transport;
-                row.offered = e.offered;
                 row.decision = e.decision;
                 row.bytes = e.bytes;
             }
@@ -155,19 +149,15 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         if (!started) {
             for (std::size_t i = 0; i < running; ++i) backends[i]->stop(std::chrono::milliseconds(0), [] {});
             loop.run();
-            return fail_early(started.error());
+            return out.fail("serve", started.error());
         }
         ++running;
         for (auto& u : *started) urls.push_back(std::move(u));
     }
-    if (settings.json) {
-        emit(settings.out, {{"event", "listening"}, {"urls", urls}});
-    } else {
-        std::string line = "listening on";
-        for (const auto& u : urls) line += " " + u;
-        std::fprintf(settings.out, "%s\n", line.c_str());
-        std::fflush(settings.out);
-    }
+    out.event({{"event", "listening"}, {"urls", urls}});
+    std::string listening = "listening on";
+    for (const auto& u : urls) listening += " " + u;
+    out.line(listening);
 
     loop.on_signals([&](int signal) {
         finish(signal == SIGTERM ? errc::interrupted_sigterm : errc::interrupted_sigint);
@@ -199,8 +189,6 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         }
         error = make_failure(*ending, message, hint);
     }
-    const int code = error ? exit_code_for(error->code) : exit_ok;
-
     json table = json::array();
     for (const auto& e : tracker.entries()) {
         auto seen = devices.find(e.device);
@@ -214,32 +202,15 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
             table.push_back({{"device", id}, {"expected", false}, {"state", row.state.empty() ? "asked" : row.state},
                              {"detail", row.decision}, {"bytes", row.bytes}});
     }
-    if (settings.json) {
-        json summary = {{"event", "summary"}, {"ok", !error}, {"exit_code", code}, {"requests", requests},
-                        {"delivered", delivered}, {"bytes", bytes_out}, {"devices", table}, {"error", nullptr}};
-        if (error)
-            summary["error"] = {{"code", code_name(error->code)}, {"condition", condition_name(condition_of(error->code))},
-                                {"message", error->message}, {"hint", error->hint}};
-        emit(settings.out, summary);
-        return code;
-    }
-    if (!table.empty()) {
-        std::fprintf(settings.out, "%-20s %-9s %-16s %10s  %s\n", "DEVICE", "EXPECTED", "STATE", "BYTES", "LAST DECISION");
-        for (const auto& row : table)
-            std::fprintf(settings.out, "%-20s %-9s %-16s %10llu  %s\n", row["device"].get<std::string>().c_str(),
-                         row["expected"].get<bool>() ? "yes" : "no", row["state"].get<std::string>().c_str(),
-                         static_cast<unsigned long long>(row["bytes"].get<std::uint64_t>()),
-                         row["detail"].get<std::string>().c_str());
-    }
-    std::fprintf(settings.out, "served %llu requests, %llu complete downloads, %llu bytes\n",
-                 static_cast<unsigned long long>(requests), static_cast<unsigned long long>(delivered),
-                 static_cast<unsigned long long>(bytes_out));
-    std::fflush(settings.out);
-    if (error) {
-        std::fprintf(settings.err, "error: %s\n", error->message.c_str());
-        if (!error->hint.empty()) std::fprintf(settings.err, "hint: %s\n", error->hint.c_str());
-    }
-    return code;
+    if (!table.empty()) out.line(table_row("DEVICE", "EXPECTED", "STATE", "BYTES", "LAST DECISION"));
+    for (const auto& row : table)
+        out.line(table_row(row["device"].get<std::string>(), row["expected"].get<bool>() ? "yes" : "no",
+                           row["state"].get<std::string>(), std::to_string(row["bytes"].get<std::uint64_t>()),
+                           row["detail"].get<std::string>()));
+    out.line("served " + std::to_string(requests) + " requests, " + std::to_string(delivered) +
+             " complete downloads, " + std::to_string(bytes_out) + " bytes");
+    json summary = {{"requests", requests}, {"delivered", delivered}, {"bytes", bytes_out}, {"devices", table}};
+    return error ? out.fail("serve", *error, std::move(summary)) : out.succeed("serve", std::move(summary));
 }
 
 }  // namespace otaflash::cli

@@ -7,6 +7,7 @@ namespace otaflash::release {
 std::string_view kind_name(event_kind kind) noexcept {
     switch (kind) {
     case event_kind::asked: return "asked";
+    case event_kind::started: return "started";
     case event_kind::progress: return "progress";
     case event_kind::delivered: return "delivered";
     case event_kind::already_current: return "already_current";

@@ -138,9 +138,10 @@ TEST(ServeMqtt, TriggeredExpectedDeviceGetsTheImageAndServeExitsZero) {
     EXPECT_TRUE(summary["ok"]);
     EXPECT_EQ(summary["devices"][0]["device"], "node-17");
     EXPECT_EQ(summary["devices"][0]["state"], "delivered");
-    EXPECT_EQ(count_kind(end.lines, "asked"), 1);
+    EXPECT_EQ(count_kind(end.lines, "started"), 1);
     EXPECT_GE(count_kind(end.lines, "progress"), 9);  // every 10 %
     EXPECT_EQ(count_kind(end.lines, "delivered"), 1);
+    EXPECT_EQ(summary["requests"], 1);  // check-in, chunks and state report: one exchange
 }
 
 TEST(ServeMqtt, HumanOutputHasALinePerEventAndATable) {
@@ -160,14 +161,14 @@ TEST(ServeMqtt, HumanOutputHasALinePerEventAndATable) {
     auto r = serve.stop();
     out += r.out;
     ASSERT_EQ(r.exit_code, 0) << out << r.err;
-    EXPECT_NE(out.find("node-1 mqtt asked info s31-nb runs=v1.5.0 offered=v1.6.0"), std::string::npos) << out;
+    EXPECT_NE(out.find("node-1 mqtt started info s31-nb runs=v1.5.0 offered=v1.6.0"), std::string::npos) << out;
     EXPECT_NE(out.find("node-1 mqtt progress chunk"), std::string::npos) << out;
     int progress_lines = 0;  // one each time a tenth more of the image went out
     for (auto at = out.find("mqtt progress"); at != std::string::npos; at = out.find("mqtt progress", at + 1)) ++progress_lines;
     EXPECT_EQ(progress_lines, 10) << out;
     EXPECT_NE(out.find("node-1 mqtt delivered state offered=v1.6.0: reported 100"), std::string::npos) << out;
     EXPECT_NE(out.find("DEVICE"), std::string::npos) << out;  // the table
-    EXPECT_NE(out.find("1 complete downloads"), std::string::npos) << out;
+    EXPECT_NE(out.find("served 1 requests, 1 complete downloads"), std::string::npos) << out;
 }
 
 TEST(ServeMqtt, BrokerRestartMidTransferCompletes) {
@@ -299,6 +300,49 @@ TEST(ServeMqtt, AFailingDeviceIsNamedWithItsCodeAndTheRunExitsTwelve) {
     EXPECT_EQ(rows["ghost"]["state"], "waiting");
 }
 
+// A device that runs the release already says so (state 6) and is done: one request each.
+TEST(ServeMqtt, EachDeviceIsOneRequestAndAVersionMatchIsAlreadyCurrent) {
+    mosquitto_broker broker;
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(8 * 1024, 13));
+    background_process serve(serve_argv(broker, path, {"--expect", "new-1", "--expect", "cur-1", "--deadline", "60s"}),
+                             cli_env());
+    std::vector<json> lines;
+    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    background_process fresh(device_argv(broker, {"--id", "new-1"}));
+    background_process current(device_argv(broker, {"--id", "cur-1", "--fault", "same-version"}));
+    auto end = finish(serve, lines, 60s);
+    ASSERT_EQ(end.exit_code, 0) << describe(end);
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["requests"], 2) << describe(end);
+    EXPECT_EQ(summary["delivered"], 1);
+    std::map<std::string, json> rows;
+    for (const auto& row : summary["devices"]) rows[row["device"]] = row;
+    EXPECT_EQ(rows["new-1"]["state"], "delivered");
+    EXPECT_EQ(rows["cur-1"]["state"], "already_current") << rows["cur-1"];
+}
+
+// A device gone silent mid-transfer never reports: when serve stops, its exchange ends as failed
+// with what was served, and counts once.
+TEST(ServeMqtt, ACheckInWithoutAStateReportEndsAsFailedWhenServeStops) {
+    mosquitto_broker broker;
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(8 * 1024, 14));
+    background_process serve(serve_argv(broker, path, {"--expect", "mute-1", "--deadline", "3s"}), cli_env());
+    std::vector<json> lines;
+    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    background_process device(device_argv(broker, {"--id", "mute-1", "--fault", "silent-after=3"}));
+    auto end = finish(serve, lines, 30s);
+    EXPECT_EQ(end.exit_code, 10) << describe(end);
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["requests"], 1) << describe(end);
+    ASSERT_EQ(summary["devices"].size(), 1u);
+    EXPECT_EQ(summary["devices"][0]["state"], "failed");
+    EXPECT_EQ(summary["devices"][0]["bytes"], 3 * 1024);
+    EXPECT_EQ(summary["devices"][0]["detail"].get<std::string>().rfind("no state report before serve stopped (3072 of ", 0),
+              0u) << summary["devices"][0];
+}
+
 TEST(ServeMqtt, NobodyCameExitsTen) {
     mosquitto_broker broker;
     temp_dir tmp;
@@ -349,9 +393,9 @@ TEST(ServeMqtt, TwoInstancesInOneShareGroupAnswerEachChunkExactlyOnce) {
     ASSERT_EQ(ea.exit_code, 0) << describe(ea);
     ASSERT_EQ(eb.exit_code, 0) << describe(eb);
     // Both took a share of the info requests; neither saw all of them.
-    EXPECT_GT(count_kind(ea.lines, "asked"), 0);
-    EXPECT_GT(count_kind(eb.lines, "asked"), 0);
-    EXPECT_EQ(count_kind(ea.lines, "asked") + count_kind(eb.lines, "asked"), 20);
+    EXPECT_GT(count_kind(ea.lines, "started"), 0);
+    EXPECT_GT(count_kind(eb.lines, "started"), 0);
+    EXPECT_EQ(count_kind(ea.lines, "started") + count_kind(eb.lines, "started"), 20);
     std::this_thread::sleep_for(300ms);
     auto seen = witness.stop();
     std::map<std::string, int> answers;

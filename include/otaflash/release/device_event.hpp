@@ -12,8 +12,12 @@
 
 namespace otaflash::release {
 
+// An exchange (an HTTP request; an MQTT check-in with the chunks and the state report after it) ends
+// in exactly one of the final kinds: asked, delivered, already_current, refused, failed. progress
+// and started come before that end and are not requests of their own.
 enum class event_kind : std::uint8_t {
-    asked,            // a device asked (a request line, an MQTT check-in)
+    asked,            // a device asked and was answered in full (a version or manifest request)
+    started,          // an exchange began whose end a later event reports (an MQTT check-in)
     progress,         // bytes of a transfer went out
     delivered,        // the whole image went out (HTTP: the last byte was written)
     already_current,  // the device runs the offered image or a version not older (304)
@@ -21,6 +25,9 @@ enum class event_kind : std::uint8_t {
     failed,           // the transfer broke or was cut short (incomplete: never delivered)
 };
 std::string_view kind_name(event_kind kind) noexcept;
+constexpr bool ends_exchange(event_kind kind) noexcept {
+    return kind != event_kind::progress && kind != event_kind::started;
+}
 
 struct device_event {
     std::string device;      // device_key(): normalized MAC or the transport's id; "" unknown

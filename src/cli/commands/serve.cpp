@@ -56,8 +56,8 @@ result<release::policy> make_policy(const serve_options& o) {
 
 int run(app_context& ctx, const serve_options& o) {
     auto& out = ctx.report();
+    out.stream_events();  // a failure before serving is the summary line too
     serve_settings settings;
-    settings.json = ctx.global.json;
     auto grace = parse_duration(o.grace, "--grace", std::chrono::milliseconds(0));
     if (!grace) return out.fail("serve", grace.error());
     settings.grace = *grace;
@@ -95,7 +95,7 @@ int run(app_context& ctx, const serve_options& o) {
                                               "add --listen ADDR:PORT to serve HTTP too"));
     }
     if (*mqtt) backends.push_back(std::move(*mqtt));
-    return run_serve(catalog, std::move(backends), settings);
+    return run_serve(catalog, std::move(backends), settings, out);
 }
 
 }  // namespace
@@ -129,7 +129,8 @@ void register_serve(CLI::App& app, app_context& ctx) {
         "little flash; every request is one line on stdout (JSON Lines with --json).\n\n"
         "Exit status: 0 every --expect device has the release; 2 bad option; 3 bad releases.json;\n"
         "4 bad image, certificate or key; 6 --device-user without a password; 9 address/port unusable;\n"
-        "10 deadline passed, devices missing; 12 deadline passed, a device failed; 130/143 interrupted.\n\n"
+        "10 deadline passed, devices missing; 12 deadline passed, a device failed; 13 stdout unwritable;\n"
+        "130/143 interrupted.\n\n"
         "Examples:\n"
         "  otaflash serve build/app.bin --version 2.4.0                 devices pull from :8070\n"
         "  otaflash serve --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem releases/\n"

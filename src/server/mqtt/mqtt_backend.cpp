@@ -4,6 +4,7 @@
 #include <otaflash/proto/mqtt_ota/broker_url.hpp>
 #include <otaflash/release/release.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -73,8 +74,22 @@ public:
     }
 
     void stop(std::chrono::milliseconds, std::function<void()> done) override {
-        // Chunk answers are single messages: nothing is in flight to wait for.
+        // Chunk answers are single messages: nothing is in flight to wait for. An exchange still
+        // open ends here, so that every check-in ends in one final event.
         if (server_) server_->stop();
+        for (const auto& [device, x] : open_) {
+            auto e = base(device, event_kind::failed);
+            e.request = "state";
+            e.offered = x.offered;
+            e.bytes = x.served;
+            e.total = x.size;
+            const bool all_sent = x.size > 0 && x.served >= x.size;
+            e.code = all_sent ? errc::result_unconfirmed : errc::connection_lost;
+            e.decision = "no state report before serve stopped (" + std::to_string(x.served) + " of " +
+                         std::to_string(x.size) + " bytes served)";
+            sink_(e);
+        }
+        open_.clear();
         loop_->call_after(std::chrono::milliseconds(0), std::move(done));
     }
 
@@ -104,22 +119,24 @@ private:
         e.transport = "mqtt";
         e.kind = kind;
         e.peer = device;
-        if (auto at = started_.find(device); at != started_.end())
+        if (auto at = open_.find(device); at != open_.end())
             e.ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::steady_clock::now() - at->second)
+                                                  std::chrono::steady_clock::now() - at->second.since)
                                                   .count());
         return e;
     }
 
+    // A check-in opens the device's exchange; its state report (or stop()) ends it. Asking again
+    // before that starts it over: a device that lost an answer asks again.
     void report(const mq::info_asked& a) {
-        started_[a.device] = std::chrono::steady_clock::now();
-        auto e = base(a.device, event_kind::asked);
+        auto& x = open_[a.device];
+        x = exchange{};
+        auto e = base(a.device, event_kind::started);
         e.request = "info " + (a.title.empty() ? std::string("(any title)") : a.title);
         e.version = a.version;
         if (a.offered) {
-            e.offered = a.offered->version;
-            e.total = a.offered->size;
-            sizes_[a.device] = a.offered->size;
+            e.offered = x.offered = a.offered->version;
+            e.total = x.size = a.offered->size;
             e.decision = "offered " + a.offered->title + " " + a.offered->version;
         } else {
             e.decision = "no release titled '" + a.title + "'";
@@ -128,6 +145,8 @@ private:
     }
 
     void report(const mq::chunk_served& c) {
+        if (auto at = open_.find(c.device); at != open_.end())
+            at->second.served = std::max(at->second.served, c.offset + c.bytes);
         if (!c.percent) return;
         auto e = base(c.device, event_kind::progress);
         e.request = "chunk " + std::to_string(c.index);
@@ -139,7 +158,9 @@ private:
     void report(const mq::state_reported& s) {
         if (!s.report.final()) return;
         const bool ok = s.report.success();
-        auto e = base(s.device, ok ? event_kind::delivered : event_kind::failed);
+        // "Version match": the device runs the offered release already.
+        const bool current = s.report.code == mq::code_version_match;
+        auto e = base(s.device, ok ? event_kind::delivered : current ? event_kind::already_current : event_kind::failed);
         e.request = "state";
         e.offered = s.report.version;
         const int code = s.report.code.value_or(0);
@@ -147,12 +168,12 @@ private:
         e.decision = "reported " + (s.report.code ? std::to_string(code) : s.report.state) +
                      (meaning.empty() ? std::string() : " " + meaning) +
                      (s.report.message.empty() ? std::string() : ": " + s.report.message);
-        if (auto size = sizes_.find(s.device); size != sizes_.end()) {
-            e.total = size->second;
-            if (ok) e.bytes = size->second;
+        if (auto at = open_.find(s.device); at != open_.end()) {
+            e.total = at->second.size;
+            e.bytes = ok ? at->second.size : at->second.served;
+            open_.erase(at);
         }
-        if (!ok) e.code = code_for(code);
-        started_.erase(s.device);
+        if (!ok && !current) e.code = code_for(code);
         sink_(e);
     }
 
@@ -171,8 +192,13 @@ private:
     serve::event_sink sink_;
     std::unique_ptr<catalog_releases> releases_;
     std::unique_ptr<net::mqtt_ota_server> server_;
-    std::map<std::string, std::chrono::steady_clock::time_point> started_;
-    std::map<std::string, std::uint64_t> sizes_;
+    struct exchange {
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+        std::string offered;       // version
+        std::uint64_t size = 0;    // of the offered image
+        std::uint64_t served = 0;  // image bytes answered so far
+    };
+    std::map<std::string, exchange> open_;  // by client id
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 #pragma once
 // `serve --mqtt`: the MQTT OTA engine (net::mqtt_ota_server) as a serve backend. Releases come
 // from the serve catalog by title (devices name theirs); a device is known by its MQTT client id,
-// and its state report is its last word: 100 delivered, 1-7 failed with the seed's meaning.
+// and its state report is its last word: 100 delivered, 6 (version match) already current, the
+// other codes 1-7 failed with the seed's meaning. A check-in is reported as started and its state
+// report ends the exchange (an exchange still open when serve stops ends as failed there).
 // start() returns only once the broker accepted the login and the subscriptions (or failed: the
 // connect deadline passed, or the broker refused the credentials).
 

@@ -320,3 +320,20 @@ TEST_F(ServeHttp, Http11KeepsTheConnectionForTheNextRequest) {
     EXPECT_EQ(second->header("Connection"), "close");
     EXPECT_EQ(second->body, "");
 }
+
+// A server log that never reached stdout (`> serve.jsonl` on a full disk) is no success: exit 13
+// (output_failed), and what the run itself came to on stderr.
+TEST_F(ServeHttp, AStdoutThatCannotBeWrittenExits13) {
+    process_options full;
+    full.stdout_path = "/dev/full";
+    for (const char* mode : {"--json", "--quiet"}) {
+        auto r = run_otaflash({mode, "serve", file8266, "--version", "2.4.0", "--listen", "127.0.0.1:0", "--expect",
+                               "18:FE:34:00:00:01", "--deadline", "300ms"},
+                              full);
+        EXPECT_EQ(r.exit_code, 13) << mode << ": " << r.err;
+        EXPECT_NE(r.err.find("the result could not be written to standard output: No space left on device"),
+                  std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("the command itself failed with exit 10 (expected_devices_missing)"), std::string::npos)
+            << r.err;
+    }
+}

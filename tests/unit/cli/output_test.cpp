@@ -69,3 +69,37 @@ TEST(Reporter, FinishesOnlyOnce) {
     auto text = captured::read(io.out);
     EXPECT_NO_THROW(nlohmann::json::parse(text));
 }
+
+TEST(Reporter, StreamedJsonIsOneLinePerEventAndTheSummaryLast) {
+    captured io;
+    reporter r{output_format::json, io.out, io.err};
+    r.stream_events();
+    r.line("not shown in json mode");
+    r.event({{"event", "listening"}, {"urls", {"http://127.0.0.1:1/"}}});
+    r.warn("a warning");
+    EXPECT_EQ(r.fail("serve", make_failure(errc::port_busy, "in use", "pick another"), {{"requests", 3}}), 9);
+    const auto text = captured::read(io.out);
+    const auto nl = text.find('\n');
+    ASSERT_NE(nl, std::string::npos);
+    EXPECT_EQ(text.substr(0, nl), R"({"event":"listening","urls":["http://127.0.0.1:1/"]})");
+    ASSERT_EQ(text.back(), '\n');
+    const auto last = nlohmann::json::parse(text.substr(nl + 1));  // one line: no second newline before it ends
+    EXPECT_EQ(text.find('\n', nl + 1), text.size() - 1);
+    EXPECT_EQ(last["event"], "summary");
+    EXPECT_EQ(last["requests"], 3);
+    EXPECT_EQ(last["exit_code"], 9);
+    EXPECT_EQ(last["error"]["code"], "port_busy");
+    EXPECT_EQ(last["warnings"][0], "a warning");
+    EXPECT_FALSE(last.contains("result"));
+}
+
+TEST(Reporter, AnEventThatCannotBeWrittenEndsInExit13) {
+    std::FILE* full = std::fopen("/dev/full", "w");
+    ASSERT_NE(full, nullptr);
+    captured io;
+    reporter r{output_format::json, full, io.err};
+    r.stream_events();
+    r.event({{"event", "listening"}});
+    EXPECT_EQ(r.succeed("serve"), 13);
+    std::fclose(full);
+}

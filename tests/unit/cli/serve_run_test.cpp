@@ -62,26 +62,38 @@ release::device_event event(std::string device, release::event_kind kind) {
 
 struct run_output {
     int code;
-    std::vector<json> lines;
+    std::vector<json> lines;  // stdout (JSON Lines, or text lines with json_output = false)
+    std::string err;
 };
 
+std::string read_all(std::FILE* f) {
+    std::string text;
+    std::rewind(f);
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    return text;
+}
+
+// `stdout_path`: where stdout goes instead of a temporary file (e.g. /dev/full).
 run_output run(std::vector<std::unique_ptr<serve::backend>> backends, std::vector<std::string> expect,
-               std::optional<std::chrono::milliseconds> deadline) {
+               std::optional<std::chrono::milliseconds> deadline, bool json_output = true,
+               const char* stdout_path = nullptr) {
     release::catalog catalog({}, {});
     cli::serve_settings s;
     s.expect = std::move(expect);
     s.deadline = deadline;
-    s.json = true;
-    s.out = std::tmpfile();
-    s.err = std::tmpfile();
-    int code = cli::run_serve(catalog, std::move(backends), s);
-    std::rewind(s.out);
-    run_output out{code, {}};
-    char buf[65536];
-    while (std::fgets(buf, sizeof buf, s.out)) out.lines.push_back(json::parse(buf));
-    std::fclose(s.out);
-    std::fclose(s.err);
-    return out;
+    std::FILE* out = stdout_path ? std::fopen(stdout_path, "w") : std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    cli::reporter report(json_output ? cli::output_format::json : cli::output_format::text, out, err);
+    run_output result{cli::run_serve(catalog, std::move(backends), s, report), {}, read_all(err)};
+    if (!stdout_path) {
+        const std::string text = read_all(out);
+        for (std::size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+            result.lines.push_back(json_output ? json::parse(text.substr(at, nl - at)) : json(text.substr(at, nl - at)));
+    }
+    std::fclose(out);
+    std::fclose(err);
+    return result;
 }
 
 std::vector<std::unique_ptr<serve::backend>> one(std::unique_ptr<serve::backend> b) {
@@ -152,4 +164,30 @@ TEST(ServeRun, SigtermStopsTheBackendsAndExits143) {
     EXPECT_EQ(out.code, 143);
     EXPECT_EQ(out.lines.back()["error"]["code"], "interrupted_sigterm");
     (void)seen;
+}
+
+// A run whose lines never reached stdout (a full disk) is no success, in both output modes.
+TEST(ServeRun, AStdoutThatCannotBeWrittenExits13) {
+    for (bool json_output : {true, false}) {
+        auto out = run(one(std::make_unique<scripted_backend>(std::vector{
+                           event("AA:BB:CC:DD:EE:01", release::event_kind::delivered)})),
+                       {"AA:BB:CC:DD:EE:01"}, 60s, json_output, "/dev/full");
+        EXPECT_EQ(out.code, 13) << out.err;
+        EXPECT_NE(out.err.find("could not be written to standard output: No space left on device"), std::string::npos)
+            << out.err;
+        EXPECT_NE(out.err.find("the command itself succeeded (exit 0)"), std::string::npos) << out.err;
+    }
+}
+
+TEST(ServeRun, TextModeEndsWithTheTableAndTheCount) {
+    auto out = run(one(std::make_unique<scripted_backend>(std::vector{
+                       event("AA:BB:CC:DD:EE:01", release::event_kind::asked),
+                       event("AA:BB:CC:DD:EE:01", release::event_kind::delivered)})),
+                   {"AA:BB:CC:DD:EE:01"}, 60s, false);
+    EXPECT_EQ(out.code, 0) << out.err;
+    ASSERT_GE(out.lines.size(), 3u);
+    EXPECT_EQ(out.lines.front(), "listening on http://127.0.0.1:1/");
+    EXPECT_EQ(out.lines.back(), "served 2 requests, 1 complete downloads, 1024 bytes");
+    EXPECT_EQ(out.lines[out.lines.size() - 2],
+              "AA:BB:CC:DD:EE:01    yes       delivered              1024  200 firmware");
 }

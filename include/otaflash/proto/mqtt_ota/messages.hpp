@@ -67,6 +67,7 @@ std::optional<std::size_t> parse_chunk_size(std::string_view text) noexcept;
 
 // State report codes (seed): 1..7 failures, 100 success.
 inline constexpr int code_success = 100;
+inline constexpr int code_version_match = 6;  // the device runs the offered version: no update
 // "firmware checksum error" for 7; empty for a code the seed does not define.
 std::string_view code_meaning(int code) noexcept;
 inline bool is_result_code(int code) noexcept { return (code >= 1 && code <= 7) || code == code_success; }
