@@ -4,11 +4,11 @@
 
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/release_args.hpp"
 
 #include <otaflash/io/tree_writer.hpp>
 #include <otaflash/proto/pull/static_tree.hpp>
 #include <otaflash/release/catalog.hpp>
-#include <otaflash/release_store/load.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -17,11 +17,10 @@ namespace otaflash::cli {
 namespace {
 
 struct publish_options {
-    std::vector<std::string> releases;
+    release_args releases;
     std::string out;
     std::string base_url;
-    std::string version, title, fs_image, type;
-    std::vector<std::string> channels;
+    std::string type;
     bool prune = false;
 };
 
@@ -55,12 +54,7 @@ int run(app_context& ctx, const publish_options& o) {
     auto& report = ctx.report();
     auto base = base_url_of(o.base_url);
     if (!base) return report.fail("publish", base.error());
-    release_store::load_options load;
-    if (!o.version.empty()) load.version = o.version;
-    if (!o.title.empty()) load.title = o.title;
-    if (!o.fs_image.empty()) load.fs_image = o.fs_image;
-    load.channels = o.channels;
-    auto releases = release_store::load_releases(o.releases, load);
+    auto releases = load_releases(o.releases);
     if (!releases) return report.fail("publish", releases.error());
     release::catalog catalog(std::move(*releases), {});
     proto::pull::settings settings;
@@ -114,16 +108,12 @@ int run(app_context& ctx, const publish_options& o) {
 void register_publish(CLI::App& app, app_context& ctx) {
     auto opts = std::make_shared<publish_options>();
     auto* sub = app.add_subcommand("publish", "Write releases as a static tree for a web server, object store or CDN");
-    sub->add_option("release", opts->releases, "Image file(s) or release folder(s) holding releases.json")->required();
+    add_release_args(*sub, opts->releases, "published");
     sub->add_option("--out", opts->out, "Folder to write the tree into (created when missing; other files are kept)")
         ->required();
     sub->add_option("--base-url", opts->base_url,
                     "Where the tree will be served (https://HOST/PATH): the image URLs of manifest.json and "
                     "releases/latest are absolute below it (default: root-relative, with a warning)");
-    sub->add_option("--version", opts->version, "Version of an image file (default: its app descriptor)");
-    sub->add_option("--title", opts->title, "Title of an image file (default: its project name, else the file name)");
-    sub->add_option("--channel", opts->channels, "Channel of an image file (repeatable): published below CHANNEL/");
-    sub->add_option("--fs", opts->fs_image, "Filesystem image published with the (single) image file");
     sub->add_option("--type", opts->type, "esp32FOTA manifest.json \"type\" (default: the release's title)");
     sub->add_flag("--prune", opts->prune,
                   "Remove the files an earlier publish listed in SHA256SUMS that the new tree no longer has");
