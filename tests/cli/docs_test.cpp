@@ -87,6 +87,25 @@ TEST(Docs, ExitCodeTableIsTheSameInHelpManAndReadme) {
         EXPECT_NE(man.find(row), std::string::npos) << row;
 }
 
+// The emulated pulling device documents every option of its --help in its man page and in its
+// README section.
+TEST(Docs, PullDeviceOptionsAreInItsManPageAndReadme) {
+    auto help = run_process({bin_path("otaflash-pull-device"), "--help"});
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    auto raw = slurp(std::string{OTAFLASH_SOURCE_DIR} + "/man/otaflash-pull-device.1");
+    const std::string man = std::regex_replace(std::string(raw.begin(), raw.end()), std::regex(R"(\\-)"), "-");
+    const std::string readme = readme_text();
+    const auto at = readme.find("## Emulated pulling device: `otaflash-pull-device`");
+    ASSERT_NE(at, std::string::npos);
+    const std::string section = readme.substr(at, readme.find("\n## ", at + 1) - at);
+    const auto options = long_options(help.out.substr(0, help.out.find("Kinds:")));
+    EXPECT_GE(options.size(), 18u);
+    for (const auto& option : options) {
+        EXPECT_NE(man.find(option), std::string::npos) << option << " missing from man/otaflash-pull-device.1";
+        EXPECT_NE(section.find(option), std::string::npos) << option << " missing from README's otaflash-pull-device section";
+    }
+}
+
 namespace {
 
 std::vector<std::string> man_pages() {
@@ -162,7 +181,7 @@ TEST(Docs, InstallPutsManPagesAndCompletionsInTheStandardPlaces) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     for (const auto& page : man_pages())
         EXPECT_TRUE(std::filesystem::exists(prefix.file("share/man/man1/" + page))) << page;
-    for (const char* file : {"bin/otaflash", "bin/otaflash-rom-device", "bin/otaflash-ota-device",
+    for (const char* file : {"bin/otaflash", "bin/otaflash-rom-device", "bin/otaflash-ota-device", "bin/otaflash-pull-device",
                              "share/bash-completion/completions/otaflash", "share/zsh/site-functions/_otaflash",
                              "share/fish/vendor_completions.d/otaflash.fish"})
         EXPECT_TRUE(std::filesystem::exists(prefix.file(file))) << file;

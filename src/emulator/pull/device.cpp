@@ -1,0 +1,186 @@
+#include "emulator/pull/device.hpp"
+
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/io/file.hpp>
+#include <otaflash/util/hex.hpp>
+
+#include <cctype>
+#include <chrono>
+#include <memory>
+
+namespace otaflash::emulator::pull {
+namespace {
+
+std::string text_of(const bytes& body, std::size_t most = 200) {
+    std::string text(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(std::min(body.size(), most)));
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    return text;
+}
+
+// What a refusing status means for the exit status: 401 credentials, 403/404/other the server
+// declined.
+errc status_code(unsigned status) { return status == 401 ? errc::auth_failed : errc::device_refused; }
+
+// One device's run; it owns itself through the callbacks in flight and ends with a result event.
+struct run_state : std::enable_shared_from_this<run_state> {
+    run_state(net::event_loop& l, const client_settings& c, device_settings s, event_sink& k)
+        : loop(l), client(c), settings(std::move(s)), sink(k), started(std::chrono::steady_clock::now()) {
+        report.device = settings.profile.mac;
+    }
+
+    net::event_loop& loop;
+    const client_settings& client;
+    device_settings settings;
+    event_sink& sink;
+    std::chrono::steady_clock::time_point started;
+    result_event report;
+    int downloads = 0;
+
+    const device_profile& profile() const { return settings.profile; }
+    bool arduino() const {
+        return profile().kind == client_kind::esp8266_httpupdate || profile().kind == client_kind::esp32_httpupdate;
+    }
+
+    void finish(std::string outcome, std::string detail, std::optional<errc> code = std::nullopt) {
+        report.outcome = std::move(outcome);
+        report.detail = std::move(detail);
+        report.code = code;
+        report.ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+        sink.on_event(report);
+    }
+    void fail(errc code, std::string detail) { finish("error", std::move(detail), code); }
+    void refused(unsigned status, std::string detail, const bytes& body) {
+        report.reason = text_of(body);
+        fail(status_code(status), std::move(detail));
+    }
+
+    void get(const std::string& url, header_list headers, std::optional<std::uint64_t> drop,
+             std::function<void(http_answer)> next) {
+        auto parsed = parse_url(url);
+        if (!parsed) return fail(errc::protocol_violation, parsed.error().message);
+        http_request r;
+        r.url = *parsed;
+        r.headers = std::move(headers);
+        r.http10 = arduino();
+        r.drop_after = drop;
+        if (arduino()) {
+            // HTTPUpdate reads Content-Length first and stops there when it is missing or too large.
+            r.want_body = [this](const http_answer& a) { return a.status != 200 || !check_length(profile(), a.content_length); };
+        }
+        request_event ev{profile().mac, "GET", url, 0, {}, 0, false};
+        for (const auto& [k, v] : r.headers)
+            if (k == "Range") ev.range = v;
+        ++report.requests;
+        fetch(loop, client, std::move(r), [self = shared_from_this(), ev, next = std::move(next)](result<http_answer> a) mutable {
+            if (!a) {
+                self->sink.on_event(ev);
+                return self->fail(a.error().code, a.error().message +
+                                                      (a.error().hint.empty() ? "" : " (" + a.error().hint + ")"));
+            }
+            ev.status = a->status;
+            ev.bytes = a->body.size();
+            ev.cut = a->cut;
+            self->sink.on_event(ev);
+            next(std::move(*a));
+        });
+    }
+
+    void start() {
+        auto self = shared_from_this();
+        switch (profile().kind) {
+        case client_kind::esp8266_httpupdate:
+        case client_kind::esp32_httpupdate: return download(settings.url, {}, {}, {});
+        case client_kind::esp32fota:
+            return get(settings.url, {}, std::nullopt, [self](http_answer a) {
+                if (a.status != 200) return self->refused(a.status, "manifest: HTTP " + std::to_string(a.status), a.body);
+                auto entry = parse_manifest(std::string_view(reinterpret_cast<const char*>(a.body.data()), a.body.size()),
+                                            self->profile().type);
+                if (!entry) return self->fail(entry.error().code, entry.error().message);
+                self->report.offered = entry->version;
+                if (!fota_wants(self->profile().version, entry->version))
+                    return self->finish("no_update", "manifest offers " + entry->version + ", running " + self->profile().version);
+                self->download(entry->url, {}, {}, {});
+            });
+        case client_kind::raw: {
+            std::string base = settings.url;
+            while (!base.empty() && base.back() == '/') base.pop_back();
+            return get(base + "/version", {}, std::nullopt, [self, base](http_answer a) {
+                if (a.status != 200) return self->refused(a.status, "/version: HTTP " + std::to_string(a.status), a.body);
+                const std::string offered = text_of(a.body);
+                self->report.offered = offered;
+                if (!raw_wants(self->profile().version, offered))
+                    return self->finish("no_update", "/version says " + offered + ", the same");
+                self->download(base + "/firmware.bin", {}, {}, {});
+            });
+        }
+        }
+    }
+
+    // `have`: the bytes of a cut download so far; `etag` and `total` from its first answer.
+    void download(std::string url, bytes have, std::string etag, std::optional<std::uint64_t> total) {
+        ++downloads;
+        header_list headers = arduino() ? arduino_headers(profile(), profile().spiffs ? "spiffs" : "sketch") : header_list{};
+        const bool resuming = !have.empty();
+        if (resuming) {
+            headers.emplace_back("Range", "bytes=" + std::to_string(have.size()) + "-");
+            if (!etag.empty()) headers.emplace_back("If-Range", etag);
+        }
+        const auto drop = downloads == 1 ? settings.drop_after : std::nullopt;
+        get(url, std::move(headers), drop,
+            [self = shared_from_this(), url, have = std::move(have), resuming, etag, total](http_answer a) mutable {
+                self->on_body(std::move(url), std::move(have), resuming, std::move(etag), total, std::move(a));
+            });
+    }
+
+    void on_body(std::string url, bytes have, bool resuming, std::string etag, std::optional<std::uint64_t> total,
+                 http_answer a) {
+        if (arduino()) {
+            if (a.status == 304) return finish("no_update", *arduino_status_error(304));
+            if (auto error = arduino_status_error(a.status)) return refused(a.status, *error, a.body);
+        } else if (a.status != 200 && a.status != 206) {
+            return refused(a.status, "HTTP " + std::to_string(a.status) + " for " + url, a.body);
+        }
+        if (a.status == 206 && resuming) {
+            // Content-Range: bytes FIRST-LAST/TOTAL must continue exactly where the cut left off.
+            const auto range = a.header("Content-Range");
+            const std::string want = "bytes " + std::to_string(have.size()) + "-";
+            if (!range.starts_with(want))
+                return fail(errc::protocol_violation,
+                            "Content-Range '" + range + "' does not continue at " + std::to_string(have.size()));
+            ++report.resumed;
+            have.insert(have.end(), a.body.begin(), a.body.end());
+        } else if (a.status == 200) {
+            total = a.content_length;
+            if (auto error = check_length(profile(), total)) return fail(errc::image_check_failed, *error);
+            have = std::move(a.body);  // a server that ignores Range (or a changed ETag) sends it all again
+            etag = a.header("ETag");
+        } else {
+            return fail(errc::protocol_violation, "HTTP 206 without a Range request");
+        }
+        if (a.cut) {
+            if (downloads >= settings.attempts)
+                return fail(errc::connection_lost, "connection lost after " + std::to_string(have.size()) + " bytes, " +
+                                                       std::to_string(downloads) + " downloads");
+            if (arduino()) return download(std::move(url), {}, {}, {});  // no Range: from the start
+            return download(std::move(url), std::move(have), std::move(etag), total);
+        }
+        if (auto error = check_image(profile(), total, a.header("x-MD5"), have)) return fail(errc::image_check_failed, *error);
+        report.bytes = have.size();
+        report.md5 = to_hex(md5(have));
+        if (!settings.out.empty()) {
+            if (auto written = write_file_atomic(settings.out, have); !written)
+                return fail(written.error().code, written.error().message);
+            report.file = settings.out;
+        }
+        finish("updated", "image accepted");
+    }
+};
+
+}  // namespace
+
+void start_device(net::event_loop& loop, const client_settings& client, device_settings settings, event_sink& sink) {
+    std::make_shared<run_state>(loop, client, std::move(settings), sink)->start();
+}
+
+}  // namespace otaflash::emulator::pull

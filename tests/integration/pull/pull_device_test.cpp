@@ -1,0 +1,313 @@
+// otaflash-pull-device against the real `otaflash serve` on loopback, one client kind after
+// another: updates byte for byte, 304s, 403s with their reasons, spiffs, a download cut and
+// resumed (and counted once by serve), HTTPS with a certificate made at test time, a fleet that
+// ends `serve --expect`.
+
+#include "serve_harness.hpp"
+
+#include <otaflash/crypto/digest.hpp>
+#include <otaflash/util/hex.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <sstream>
+
+using namespace otaflash;
+using namespace otaflash::test;
+using json = nlohmann::json;
+
+namespace {
+
+struct device_run {
+    process_result r;
+    std::vector<json> events;
+
+    json result() const {
+        for (const auto& e : events)
+            if (e["event"] == "result") return e;
+        return nullptr;
+    }
+    std::vector<json> requests() const {
+        std::vector<json> out;
+        for (const auto& e : events)
+            if (e["event"] == "request") out.push_back(e);
+        return out;
+    }
+};
+
+// Every wait bounded: 5 s per step inside the device, 60 s for the whole process.
+device_run pull(std::vector<std::string> args) {
+    args.insert(args.begin(), bin_path("otaflash-pull-device"));
+    args.insert(args.end(), {"--timeout", "5000"});
+    process_options options;
+    options.timeout = std::chrono::seconds(60);
+    device_run run{run_process(args, options), {}};
+    std::istringstream lines(run.r.out);
+    for (std::string line; std::getline(lines, line);) {
+        auto j = json::parse(line, nullptr, false);
+        EXPECT_FALSE(j.is_discarded()) << "not JSON on stdout: " << line;
+        if (!j.is_discarded()) run.events.push_back(std::move(j));
+    }
+    return run;
+}
+
+std::string url(const serve_process& s, const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(s.port()) + path;
+}
+
+// serve --json's last line after a stop: the summary.
+json summary_of(serve_process& s) {
+    s.stop(SIGINT);
+    for (auto it = s.lines().rbegin(); it != s.lines().rend(); ++it) {
+        auto j = json::parse(*it, nullptr, false);
+        if (!j.is_discarded() && j.value("event", "") == "summary") return j;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+struct PullDevice : ::testing::Test {
+    temp_dir dir;
+    bytes image8266 = esp8266_image();
+    bytes image32 = esp32_image(200 * 1024);
+    std::string file8266 = dir.write("blink.bin", image8266);
+    std::string file32 = dir.write("sensor.bin", image32);
+
+    void expect_file(const std::string& path, const bytes& want) {
+        const bytes got = slurp(path);
+        EXPECT_EQ(got.size(), want.size()) << path;
+        EXPECT_TRUE(got == want) << path << " differs from the served image";
+    }
+};
+
+TEST_F(PullDevice, Esp8266HttpUpdateAppliesTheImageThen304ByVersionAndByMd5) {
+    serve_process s({file8266, "--version", "2.4.0"});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("got.bin");
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--version", "2.3.0", "--mac",
+                     "18:FE:34:00:00:01", "--out", got});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    auto result = run.result();
+    ASSERT_TRUE(result.is_object()) << run.r.out;
+    EXPECT_EQ(result["outcome"], "updated");
+    EXPECT_EQ(result["md5"], to_hex(md5(image8266)));
+    EXPECT_EQ(result["bytes"], image8266.size());
+    EXPECT_EQ(result["file"], got);
+    expect_file(got, image8266);
+    ASSERT_EQ(run.requests().size(), 1u);
+    EXPECT_EQ(run.requests()[0]["status"], 200);
+    EXPECT_EQ(run.requests()[0]["range"], nullptr);  // the Arduino clients never send Range
+    // serve saw the device by the headers it sent.
+    auto line = s.wait_line("18:FE:34:00:00:01 http delivered GET /firmware.bin chip=esp8266 runs=2.3.0 offered=2.4.0: 200");
+    EXPECT_TRUE(line);
+
+    auto same_version = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--version", "2.4.0"});
+    EXPECT_EQ(same_version.r.exit_code, 0) << same_version.r.err;
+    EXPECT_EQ(same_version.result()["outcome"], "no_update");
+    EXPECT_EQ(same_version.result()["detail"], "no update");
+    EXPECT_EQ(same_version.requests()[0]["status"], 304);
+
+    auto same_md5 = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--version", "1.0.0",
+                          "--sketch-md5", to_hex(md5(image8266))});
+    EXPECT_EQ(same_md5.r.exit_code, 0) << same_md5.r.err;
+    EXPECT_EQ(same_md5.result()["outcome"], "no_update");
+    EXPECT_EQ(same_md5.requests()[0]["status"], 304);
+}
+
+TEST_F(PullDevice, Esp32HttpUpdateIsRefusedWithTheReasonForTheWrongChipAndTooLittleSpace) {
+    serve_process s({file8266, "--version", "2.4.0"});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    auto wrong_chip = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin")});
+    EXPECT_EQ(wrong_chip.r.exit_code, 11) << wrong_chip.r.err;
+    auto r = wrong_chip.result();
+    EXPECT_EQ(r["outcome"], "error");
+    EXPECT_EQ(r["code"], "device_refused");
+    EXPECT_EQ(r["detail"], "Forbidden (403)");
+    EXPECT_EQ(r["reason"], "the image is for esp8266, the device is an esp32");
+
+    auto no_room = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--free-space", "100"});
+    EXPECT_EQ(no_room.r.exit_code, 11);
+    EXPECT_EQ(no_room.result()["reason"],
+              "the image is " + std::to_string(image8266.size()) + " bytes, the device has 100 bytes free");
+}
+
+TEST_F(PullDevice, Esp32HttpUpdateAppliesAnEsp32Image) {
+    serve_process s({file32});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("got32.bin");
+    auto run = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin"), "--out", got});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    EXPECT_EQ(run.result()["outcome"], "updated");
+    expect_file(got, image32);
+}
+
+TEST_F(PullDevice, SpiffsModeFetchesTheFilesystemImage) {
+    const bytes fs = random_bytes(48 * 1024, 9);
+    const std::string fs_file = dir.write("fs.bin", fs);
+    serve_process s({file8266, "--version", "2.4.0", "--fs", fs_file});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("fs-got.bin");
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--mode", "spiffs", "--out", got});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    EXPECT_EQ(run.result()["md5"], to_hex(md5(fs)));
+    expect_file(got, fs);
+    // A filesystem partition smaller than the image: the device stops after the headers.
+    auto small = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--mode", "spiffs", "--fs-size", "4096"});
+    EXPECT_EQ(small.r.exit_code, 8);
+    EXPECT_EQ(small.result()["detail"], "Not Enough space (" + std::to_string(fs.size()) + " > 4096)");
+    EXPECT_EQ(small.requests()[0]["bytes"], 0);
+}
+
+TEST_F(PullDevice, Esp32FotaReadsTheManifestAndFetchesItsUrlOnlyWhenNewer) {
+    serve_process s({file32});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("fota.bin");
+    auto run = pull({"--kind", "esp32fota", "--url", url(s, "/manifest.json"), "--version", "2.3.9", "--out", got});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    EXPECT_EQ(run.result()["outcome"], "updated");
+    EXPECT_EQ(run.result()["offered"], "2.4.0");
+    ASSERT_EQ(run.requests().size(), 2u);
+    EXPECT_EQ(run.requests()[0]["url"], url(s, "/manifest.json"));
+    EXPECT_TRUE(run.requests()[1]["url"].get<std::string>().starts_with(url(s, "/firmware/"))) << run.requests()[1];
+    expect_file(got, image32);
+
+    auto current = pull({"--kind", "esp32fota", "--url", url(s, "/manifest.json"), "--version", "2.4.0"});
+    EXPECT_EQ(current.r.exit_code, 0);
+    EXPECT_EQ(current.result()["outcome"], "no_update");
+    EXPECT_EQ(current.requests().size(), 1u);  // the manifest only
+}
+
+TEST_F(PullDevice, RawClientComparesVersionTextAndFetchesFirmwareBin) {
+    serve_process s({file32});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("raw.bin");
+    auto run = pull({"--kind", "raw", "--url", url(s, "/"), "--version", "2.5.0", "--out", got});  // different: update
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    EXPECT_EQ(run.result()["outcome"], "updated");
+    ASSERT_EQ(run.requests().size(), 2u);
+    EXPECT_EQ(run.requests()[1]["url"], url(s, "/firmware.bin"));
+    expect_file(got, image32);
+    auto same = pull({"--kind", "raw", "--url", url(s, ""), "--version", "2.4.0"});
+    EXPECT_EQ(same.result()["outcome"], "no_update");
+    EXPECT_EQ(same.result()["detail"], "/version says 2.4.0, the same");
+}
+
+// A cut download resumes where it broke (Range + If-Range) and ends byte-identical; serve counts
+// one complete download, not two. The image is larger than what the kernel buffers hold with the
+// device's small receive window, so the cut really leaves bytes unsent.
+TEST_F(PullDevice, DroppedDownloadResumesWithRangeAndServeCountsItOnce) {
+    const bytes big = esp32_image(1024 * 1024, "2.4.0", 5);
+    const std::string big_file = dir.write("big.bin", big);
+    for (const std::string kind : {"raw", "esp32fota"}) {
+        SCOPED_TRACE(kind);
+        serve_process s({"--json", big_file});
+        ASSERT_TRUE(s.started()) << s.first_line();
+        const std::string got = dir.file(kind + "-resumed.bin");
+        const std::string where = kind == "raw" ? url(s, "/") : url(s, "/manifest.json");
+        auto run = pull({"--kind", kind, "--url", where, "--version", "2.0.0", "--drop-after", "100000", "--rx-window", "16384",
+                         "--out", got});
+        EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+        auto result = run.result();
+        EXPECT_EQ(result["outcome"], "updated");
+        EXPECT_EQ(result["resumed"], 1);
+        auto requests = run.requests();
+        ASSERT_EQ(requests.size(), 3u) << run.r.out;
+        EXPECT_EQ(requests[1]["status"], 200);
+        EXPECT_EQ(requests[1]["cut"], true);
+        EXPECT_EQ(requests[1]["bytes"], 100000);
+        EXPECT_EQ(requests[2]["status"], 206);
+        EXPECT_EQ(requests[2]["range"], "bytes=100000-");
+        EXPECT_EQ(requests[2]["bytes"], big.size() - 100000);
+        expect_file(got, big);
+        auto summary = summary_of(s);
+        ASSERT_TRUE(summary.is_object());
+        EXPECT_EQ(summary["delivered"], 1) << summary;
+    }
+}
+
+// The Arduino clients cannot resume: they download again from the first byte.
+TEST_F(PullDevice, DroppedArduinoDownloadStartsOverWithoutRange) {
+    const bytes big = esp32_image(1024 * 1024, "2.4.0", 6);
+    serve_process s({"--json", dir.write("big.bin", big)});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::string got = dir.file("again.bin");
+    auto run = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin"), "--drop-after", "100000", "--rx-window",
+                     "16384", "--out", got});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    EXPECT_EQ(run.result()["resumed"], 0);
+    auto requests = run.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0]["cut"], true);
+    EXPECT_EQ(requests[1]["range"], nullptr);
+    EXPECT_EQ(requests[1]["bytes"], big.size());
+    expect_file(got, big);
+    EXPECT_EQ(summary_of(s)["delivered"], 1);
+
+    // Cut every time (one attempt allowed): the device gives up, exit 7.
+    serve_process again({dir.file("big.bin")});
+    auto gave_up = pull({"--kind", "esp32-httpupdate", "--url", url(again, "/firmware.bin"), "--drop-after", "1000",
+                         "--attempts", "1"});
+    EXPECT_EQ(gave_up.r.exit_code, 7);
+    EXPECT_EQ(gave_up.result()["detail"], "connection lost after 1000 bytes, 1 downloads");
+}
+
+TEST_F(PullDevice, HttpsWithATestCertificateOnlyWhenTrusted) {
+    const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+    auto made = run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                             "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                             "subjectAltName=IP:127.0.0.1"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    serve_process s({file32, "--listen", "https://127.0.0.1:0", "--tls-cert", cert, "--tls-key", key});
+    ASSERT_TRUE(s.tls_port()) << s.first_line();
+    const std::string base = "https://127.0.0.1:" + std::to_string(s.tls_port());
+    const std::string got = dir.file("tls.bin");
+    auto trusted = pull({"--kind", "esp32fota", "--url", base + "/manifest.json", "--ca-cert", cert, "--out", got});
+    EXPECT_EQ(trusted.r.exit_code, 0) << trusted.r.err << trusted.r.out;
+    EXPECT_EQ(trusted.result()["outcome"], "updated");
+    expect_file(got, image32);
+    EXPECT_TRUE(s.wait_line("https delivered"));
+
+    auto untrusted = pull({"--kind", "raw", "--url", base});
+    EXPECT_EQ(untrusted.r.exit_code, 7);
+    EXPECT_NE(untrusted.result()["detail"].get<std::string>().find("TLS handshake failed"), std::string::npos) << untrusted.r.out;
+    EXPECT_NE(untrusted.result()["detail"].get<std::string>().find("--ca-cert"), std::string::npos);
+
+    auto insecure = pull({"--kind", "raw", "--url", base, "--insecure"});
+    EXPECT_EQ(insecure.r.exit_code, 0) << insecure.r.out;
+    EXPECT_EQ(insecure.result()["outcome"], "updated");
+}
+
+TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
+    serve_process s({file8266, "--version", "2.4.0", "--expect", "18:FE:34:00:00:01", "--expect", "18:FE:34:00:00:02",
+                     "--expect", "18:FE:34:00:00:03", "--expect", "18:FE:34:00:00:10", "--expect", "18:FE:34:00:00:11",
+                     "--deadline", "30s"});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--mac", "18:FE:34:00:00:01",
+                     "--version", "2.3.0", "--count", "3", "--devices", "count=2,mac=18:FE:34:00:00:10,version=1.0.0",
+                     "--out", dir.file("fleet-%d.bin")});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    int updated = 0;
+    for (const auto& e : run.events) updated += e["event"] == "result" && e["outcome"] == "updated";
+    EXPECT_EQ(updated, 5);
+    for (int i = 0; i < 5; ++i) expect_file(dir.file("fleet-" + std::to_string(i) + ".bin"), image8266);
+    EXPECT_TRUE(s.wait_line("served 5 requests, 5 complete downloads", std::chrono::seconds(10)));
+    auto served = s.stop(0);
+    EXPECT_EQ(served.exit_code, 0) << served.err;
+}
+
+TEST_F(PullDevice, NoServerIsUnreachableAndUsageMistakesExit2) {
+    auto nobody = pull({"--kind", "raw", "--url", "http://127.0.0.1:1/"});
+    EXPECT_EQ(nobody.r.exit_code, 5) << nobody.r.out;
+    EXPECT_EQ(nobody.result()["code"], "host_not_found");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--url", "ftp://h/"}, {"--url", "http://h/", "--kind", "esp9000"},
+          {"--url", "http://h/", "--mode", "ota"}, {"--url", "http://h/", "--insecure", "--ca-cert", "x.pem"},
+          {"--url", "http://h/", "--devices", "colour=red"}, {"--url", "http://h/", "--count", "0"}, {"--kind", "raw"}}) {
+        auto r = pull(args);
+        EXPECT_EQ(r.r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.r.err;
+        EXPECT_TRUE(r.events.empty());
+    }
+}
