@@ -3,6 +3,7 @@
 // resumed (and counted once by serve), HTTPS with a certificate made at test time, a fleet that
 // ends `serve --expect`.
 
+#include "ota_host.hpp"
 #include "serve_harness.hpp"
 
 #include <otaflash/crypto/digest.hpp>
@@ -11,8 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
+#include <thread>
 
 using namespace otaflash;
 using namespace otaflash::test;
@@ -39,8 +42,8 @@ struct device_run {
 
 // Every wait bounded: 5 s per step inside the device, 60 s for the whole process.
 device_run pull(std::vector<std::string> args) {
+    if (std::find(args.begin(), args.end(), "--timeout") == args.end()) args.insert(args.end(), {"--timeout", "5000"});
     args.insert(args.begin(), bin_path("otaflash-pull-device"));
-    args.insert(args.end(), {"--timeout", "5000"});
     process_options options;
     options.timeout = std::chrono::seconds(60);
     device_run run{run_process(args, options), {}};
@@ -298,10 +301,49 @@ TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
     EXPECT_EQ(served.exit_code, 0) << served.err;
 }
 
+TEST_F(PullDevice, UnauthorizedIsExit6AndMixedFailuresExit12) {
+    process_options env;
+    env.env["OTAFLASH_DEVICE_PASSWORD"] = "s3cret";
+    serve_process s({file8266, "--version", "2.4.0", "--device-user", "ota"}, env);
+    ASSERT_TRUE(s.started()) << s.first_line();
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin")});
+    EXPECT_EQ(run.r.exit_code, 6) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Unauthorized (401)");
+    EXPECT_EQ(run.result()["code"], "auth_failed");
+    refused_port closed;
+    auto mixed = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--devices",
+                       "count=1,kind=raw,url=http://127.0.0.1:" + std::to_string(closed.port()) + "/"});
+    EXPECT_EQ(mixed.r.exit_code, 12) << mixed.r.out;
+}
+
+// A server that accepts and never answers: the device gives up after --timeout, and a signal
+// ends a wait at once.
+TEST_F(PullDevice, EveryWaitHasADeadlineAndASignalEndsIt) {
+    tcp_server silent;  // listens; connections complete in its backlog and hear nothing
+    const std::string where = "http://127.0.0.1:" + std::to_string(silent.port()) + "/firmware.bin";
+    const auto started = std::chrono::steady_clock::now();
+    auto run = pull({"--kind", "esp32-httpupdate", "--url", where, "--timeout", "300"});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(run.r.exit_code, 7) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], where + ": no answer: no progress for 300 ms");
+    EXPECT_LT(took, std::chrono::seconds(5));
+    ASSERT_EQ(run.requests().size(), 1u);
+    EXPECT_EQ(run.requests()[0]["status"], 0);
+
+    background_process waiting({bin_path("otaflash-pull-device"), "--kind", "esp32-httpupdate", "--url", where});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(waiting.pid(), SIGTERM);
+    auto stopped = waiting.stop(std::chrono::seconds(5));
+    EXPECT_EQ(stopped.exit_code, 143);
+}
+
 TEST_F(PullDevice, NoServerIsUnreachableAndUsageMistakesExit2) {
-    auto nobody = pull({"--kind", "raw", "--url", "http://127.0.0.1:1/"});
+    refused_port closed;
+    auto nobody = pull({"--kind", "raw", "--url", "http://127.0.0.1:" + std::to_string(closed.port()) + "/"});
     EXPECT_EQ(nobody.r.exit_code, 5) << nobody.r.out;
     EXPECT_EQ(nobody.result()["code"], "host_not_found");
+    EXPECT_NE(nobody.result()["detail"].get<std::string>().find("cannot connect: Connection refused"), std::string::npos)
+        << nobody.result();
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"--url", "ftp://h/"}, {"--url", "http://h/", "--kind", "esp9000"},
           {"--url", "http://h/", "--mode", "ota"}, {"--url", "http://h/", "--insecure", "--ca-cert", "x.pem"},
