@@ -8,6 +8,7 @@
 
 #include <otaflash/io/limits.hpp>
 #include <otaflash/net/address.hpp>
+#include <otaflash/net/bind_failure.hpp>
 #include <otaflash/util/endpoint_text.hpp>
 
 #include <boost/asio/ip/v6_only.hpp>
