@@ -222,6 +222,58 @@ TEST(ServeMqtt, BrokerDownAtStartExitsFiveAfterTheConnectTimeout) {
     EXPECT_LT(took, 15s);
 }
 
+// A broker that goes away and stays away: serve does not wait forever. Once it has been gone for
+// --mqtt-connect-timeout, the run ends with exit 5, the broker's address and what to do.
+TEST(ServeMqtt, ABrokerLostForLongerThanTheConnectTimeoutEndsServeWithExitFive) {
+    mosquitto_broker broker;
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(4096, 15));
+    background_process serve(serve_argv(broker, path, {"--mqtt-connect-timeout", "1500ms"}), cli_env(60s));
+    std::vector<json> lines;
+    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    broker.stop();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto end = finish(serve, lines, 20s);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(end.exit_code, 5) << describe(end);
+    EXPECT_GE(took, 1500ms);
+    EXPECT_LT(took, 10s);
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["error"]["code"], "broker_unreachable") << describe(end);
+    const std::string message = summary["error"]["message"];
+    EXPECT_NE(message.find("lost the MQTT broker at " + broker.url()), std::string::npos) << message;
+    EXPECT_NE(summary["error"]["hint"].get<std::string>().find("--mqtt-connect-timeout"), std::string::npos);
+}
+
+// The broker comes back but no longer takes serve's login (its password was changed): retrying
+// cannot help, so serve ends at once with exit 6 instead of retrying forever.
+TEST(ServeMqtt, ABrokerThatRefusesTheReconnectEndsServeWithExitSix) {
+    mosquitto_broker broker(acl_broker_options());
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(4096, 16));
+    const auto server_pw = tmp.write("server.pw", std::string("server-pw\n"));
+    background_process serve(serve_argv(broker, path, {"--mqtt-username", "otaflash", "--mqtt-password-file", server_pw,
+                                                       "--mqtt-connect-timeout", "30s"}),
+                             cli_env(60s));
+    std::vector<json> lines;
+    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    auto rotated = acl_broker_options();
+    rotated.users["otaflash"] = "rotated-pw";
+    broker.stop();
+    broker.reconfigure(rotated);
+    broker.start();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto end = finish(serve, lines, 25s);
+    EXPECT_EQ(end.exit_code, 6) << describe(end) << broker.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);  // at once, not at the 30 s connect timeout
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["error"]["code"], "broker_refused") << describe(end);
+    const std::string message = summary["error"]["message"];
+    EXPECT_NE(message.find("the broker " + broker.url() + " refused the connection"), std::string::npos) << message;
+    EXPECT_NE(message.find("it had accepted the login before"), std::string::npos) << message;
+    EXPECT_NE(summary["error"]["hint"].get<std::string>().find("password"), std::string::npos);
+}
+
 TEST(ServeMqtt, WrongCredentialsExitSixAtOnceAndTheRightOnesFromAFileServe) {
     mosquitto_broker broker(acl_broker_options());
     temp_dir tmp;
