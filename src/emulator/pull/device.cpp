@@ -4,6 +4,7 @@
 #include <otaflash/io/file.hpp>
 #include <otaflash/util/hex.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
