@@ -326,6 +326,12 @@ TEST_F(PullDevice, HttpsWithATestCertificateOnlyWhenTrusted) {
     auto insecure = pull({"--kind", "raw", "--url", base, "--insecure"});
     EXPECT_EQ(insecure.r.exit_code, 0) << insecure.r.out;
     EXPECT_EQ(insecure.result()["outcome"], "updated");
+    // HTTP/1.0 over TLS, as HTTPUpdate with a WiFiClientSecure.
+    auto arduino = pull({"--kind", "esp32-httpupdate", "--url", base + "/firmware.bin", "--ca-cert", cert, "--mac",
+                         "24:0A:C4:00:00:42"});
+    EXPECT_EQ(arduino.r.exit_code, 0) << arduino.r.out;
+    EXPECT_EQ(arduino.result()["md5"], to_hex(md5(image32)));
+    EXPECT_TRUE(s.wait_line("24:0A:C4:00:00:42 https delivered GET /firmware.bin"));
 }
 
 TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
