@@ -69,6 +69,11 @@ std::optional<std::string> check_length(const device_profile& d, std::optional<s
     return std::nullopt;
 }
 
+std::optional<std::string> check_content_type(const device_profile& d, std::string_view content_type) {
+    if (d.kind != client_kind::esp32fota || content_type == "application/octet-stream") return std::nullopt;
+    return "There was no valid content type in the response ('" + std::string(content_type) + "')";
+}
+
 namespace {
 
 // What Update makes of a sketch's first bytes: ESP8266httpUpdate checks the magic (0x1F: gzip,

@@ -51,6 +51,10 @@ std::optional<std::string> arduino_status_error(unsigned status);
 // partition in spiffs mode).
 std::optional<std::string> check_length(const device_profile& device, std::optional<std::uint64_t> content_length);
 
+// esp32FOTA takes a firmware answer only with Content-Type application/octet-stream (its check
+// before Update.begin()); the other clients do not look.
+std::optional<std::string> check_content_type(const device_profile& device, std::string_view content_type);
+
 // What a device keeps of an image while it streams into flash: the first bytes (the header the
 // checks read), the length and the MD5 (lower-case hex) — not the image.
 struct received_image {

@@ -4,6 +4,7 @@
 #include <otaflash/io/file.hpp>
 #include <otaflash/util/hex.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -157,7 +158,8 @@ struct run_state : std::enable_shared_from_this<run_state> {
     // part must continue exactly where the cut left off; anything else is an error text.
     body_use on_head(const http_answer& a, bool resuming) {
         if (a.status == 200) {
-            if (check_length(profile(), a.content_length)) return body_use::skip;
+            if (check_length(profile(), a.content_length) || check_content_type(profile(), a.header("Content-Type")))
+                return body_use::skip;
             restart_image();
             return body_use::stream;
         }
@@ -179,6 +181,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
             total = a.content_length;
             etag = a.header("ETag");
             if (auto error = check_length(profile(), total)) return fail(errc::image_check_failed, *error);
+            if (auto error = check_content_type(profile(), a.header("Content-Type"))) return fail(errc::image_check_failed, *error);
         } else if (!resuming) {
             return fail(errc::protocol_violation, "HTTP 206 without a Range request");
         } else if (a.skipped) {

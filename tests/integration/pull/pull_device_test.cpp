@@ -70,6 +70,48 @@ json summary_of(serve_process& s) {
     return nullptr;
 }
 
+// An HTTP server that answers each connection, in turn, with the next canned answer, and keeps
+// what each request said. For answers `otaflash serve` never gives.
+class canned_server {
+public:
+    explicit canned_server(std::vector<std::string> answers)
+        : answers_(std::move(answers)), thread_([this] { serve(); }) {}
+    ~canned_server() {
+        if (thread_.joinable()) thread_.join();
+    }
+    std::uint16_t port() const { return server_.port(); }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port()) + path; }
+    // The requests received: waits until every answer was given (or an accept timed out).
+    const std::vector<std::string>& requests() {
+        if (thread_.joinable()) thread_.join();
+        return requests_;
+    }
+
+private:
+    void serve() {
+        for (const auto& answer : answers_) {
+            auto conn = server_.accept(std::chrono::seconds(10));
+            if (!conn) return;
+            std::string request;
+            while (request.find("\r\n\r\n") == std::string::npos) {
+                auto piece = conn->receive(std::chrono::seconds(5));
+                if (piece.bytes.empty()) break;
+                request += piece.bytes;
+            }
+            requests_.push_back(request);
+            conn->send(answer);
+        }
+    }
+    tcp_server server_;
+    std::vector<std::string> answers_;
+    std::vector<std::string> requests_;
+    std::thread thread_;
+};
+
+std::string answer(const std::string& head, const bytes& body) {
+    return head + "\r\n\r\n" + std::string(body.begin(), body.end());
+}
+
 }  // namespace
 
 struct PullDevice : ::testing::Test {
@@ -145,6 +187,9 @@ TEST_F(PullDevice, Esp32HttpUpdateAppliesAnEsp32Image) {
     EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
     EXPECT_EQ(run.result()["outcome"], "updated");
     expect_file(got, image32);
+    auto nowhere = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin"), "--out", dir.file("no/such/dir.bin")});
+    EXPECT_EQ(nowhere.r.exit_code, 9) << nowhere.r.out;
+    EXPECT_EQ(nowhere.result()["code"], "write_failed");
 }
 
 TEST_F(PullDevice, SpiffsModeFetchesTheFilesystemImage) {
@@ -281,6 +326,12 @@ TEST_F(PullDevice, HttpsWithATestCertificateOnlyWhenTrusted) {
     auto insecure = pull({"--kind", "raw", "--url", base, "--insecure"});
     EXPECT_EQ(insecure.r.exit_code, 0) << insecure.r.out;
     EXPECT_EQ(insecure.result()["outcome"], "updated");
+    // HTTP/1.0 over TLS, as HTTPUpdate with a WiFiClientSecure.
+    auto arduino = pull({"--kind", "esp32-httpupdate", "--url", base + "/firmware.bin", "--ca-cert", cert, "--mac",
+                         "24:0A:C4:00:00:42"});
+    EXPECT_EQ(arduino.r.exit_code, 0) << arduino.r.out;
+    EXPECT_EQ(arduino.result()["md5"], to_hex(md5(image32)));
+    EXPECT_TRUE(s.wait_line("24:0A:C4:00:00:42 https delivered GET /firmware.bin"));
 }
 
 TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
@@ -335,6 +386,68 @@ TEST_F(PullDevice, EveryWaitHasADeadlineAndASignalEndsIt) {
     ::kill(waiting.pid(), SIGTERM);
     auto stopped = waiting.stop(std::chrono::seconds(5));
     EXPECT_EQ(stopped.exit_code, 143);
+}
+
+// Byte for byte what ESP8266httpUpdate sends: HTTP/1.0 and its headers.
+TEST_F(PullDevice, ArduinoRequestsAreHttp10WithTheCoreHeaders) {
+    canned_server server({"HTTP/1.0 304 Not Modified\r\nContent-Length: 0\r\n\r\n"});
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", server.url("/fw.bin?x=1"), "--mac", "18:FE:34:00:00:07",
+                     "--version", "3.1.4", "--flash-size", "1MB"});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.out;
+    ASSERT_EQ(server.requests().size(), 1u);
+    const std::string& request = server.requests()[0];
+    EXPECT_TRUE(request.starts_with("GET /fw.bin?x=1 HTTP/1.0\r\n")) << request;
+    for (const char* line : {"\r\nUser-Agent: ESP8266-http-Update\r\n", "\r\nx-ESP8266-STA-MAC: 18:FE:34:00:00:07\r\n",
+                             "\r\nx-ESP8266-chip-size: 1048576\r\n", "\r\nx-ESP8266-mode: sketch\r\n",
+                             "\r\nx-ESP8266-version: 3.1.4\r\n"})
+        EXPECT_NE(request.find(line), std::string::npos) << line << " not in\n" << request;
+    EXPECT_EQ(request.find("Range"), std::string::npos);
+}
+
+// What serve never answers: esp32FOTA refuses a firmware answer that is not an octet stream, and
+// every client refuses one without Content-Length, before reading the body.
+TEST_F(PullDevice, WrongContentTypeOrNoLengthIsRefusedAfterTheHeaders) {
+    const bytes image = esp32_image(8 * 1024);
+    const std::string size = std::to_string(image.size());
+    {
+        canned_server firmware({answer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + size, image)});
+        const std::string manifest = R"({"type":"esp32-fota-http","version":"9.0.0","url":")" + firmware.url("/fw.bin") + R"("})";
+        canned_server fota({answer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                       std::to_string(manifest.size()),
+                                   bytes(manifest.begin(), manifest.end()))});
+        auto run = pull({"--kind", "esp32fota", "--url", fota.url("/manifest.json")});
+        EXPECT_EQ(run.r.exit_code, 8) << run.r.out;
+        EXPECT_EQ(run.result()["detail"], "There was no valid content type in the response ('text/html')");
+        ASSERT_EQ(run.requests().size(), 2u);
+        EXPECT_EQ(run.requests()[1]["status"], 200);
+        EXPECT_EQ(run.requests()[1]["bytes"], 0);  // closed after the headers
+    }
+    canned_server chunked({answer("HTTP/1.1 200 OK\r\nContent-Length: 5", bytes{'9', '.', '9', '.', '9'}),
+                           "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "4\r\n\xE9\x03\x02\x20\r\n0\r\n\r\n"});
+    auto run = pull({"--kind", "raw", "--url", chunked.url("/")});
+    EXPECT_EQ(run.r.exit_code, 8) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Server Did Not Report Size");
+    EXPECT_EQ(run.result()["code"], "image_check_failed");
+}
+
+// A resumed download whose Content-Range does not continue where the cut was is refused.
+TEST_F(PullDevice, AResumeThatDoesNotContinueIsRefused) {
+    const bytes image = esp32_image(8 * 1024);
+    const std::string size = std::to_string(image.size());
+    canned_server server({answer("HTTP/1.1 200 OK\r\nContent-Length: 5", bytes{'9', '.', '9', '.', '9'}),
+                          answer("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nETag: \"abc\"\r\n"
+                                 "Content-Length: " + size, image),
+                          answer("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-" +
+                                     std::to_string(image.size() - 1) + "/" + size + "\r\nContent-Length: " + size,
+                                 image)});
+    auto run = pull({"--kind", "raw", "--url", server.url(""), "--drop-after", "1000"});
+    EXPECT_EQ(run.r.exit_code, 7) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Content-Range 'bytes 0-" + std::to_string(image.size() - 1) + "/" + size +
+                                          "' does not continue at 1000");
+    ASSERT_EQ(server.requests().size(), 3u);
+    EXPECT_NE(server.requests()[2].find("\r\nRange: bytes=1000-\r\n"), std::string::npos) << server.requests()[2];
+    EXPECT_NE(server.requests()[2].find("\r\nIf-Range: \"abc\"\r\n"), std::string::npos) << server.requests()[2];
 }
 
 TEST_F(PullDevice, NoServerIsUnreachableAndUsageMistakesExit2) {

@@ -87,6 +87,16 @@ TEST(PullChecks, ContentLengthMustBeThereAndFit) {
     EXPECT_EQ(*check_length(d, 4097), "Not Enough space (4097 > 4096)");
 }
 
+TEST(PullChecks, Esp32FotaWantsAnOctetStream) {
+    device_profile d;
+    d.kind = client_kind::esp32fota;
+    EXPECT_FALSE(check_content_type(d, "application/octet-stream"));
+    EXPECT_EQ(*check_content_type(d, "text/html"), "There was no valid content type in the response ('text/html')");
+    EXPECT_EQ(*check_content_type(d, ""), "There was no valid content type in the response ('')");
+    d.kind = client_kind::raw;  // Update.writeStream() does not ask
+    EXPECT_FALSE(check_content_type(d, "text/html"));
+}
+
 TEST(PullChecks, ImageLengthMagicAndMd5) {
     const bytes image = build_sized_app(chip::esp32, 8192, "2.0.0", 3);
     const auto md5_hex = to_hex(md5(image));
