@@ -114,6 +114,13 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
             });
     };
 
+    std::optional<failure> broken;  // a backend could not go on: the run ends with its failure
+    auto on_failure = [&](const failure& f) {
+        if (stopping) return;
+        broken = f;
+        finish(f.code);
+    };
+
     auto sink = [&](const device_event& e) {
         // A transport reports each exchange once, by its end (asked, delivered, refused …).
         const bool ends = release::ends_exchange(e.kind);
@@ -145,7 +152,7 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
 
     std::vector<std::string> urls;
     for (auto& b : backends) {
-        auto started = b->start(loop, catalog, sink);
+        auto started = b->start(loop, catalog, sink, on_failure);
         if (!started) {
             for (std::size_t i = 0; i < running; ++i) backends[i]->stop(std::chrono::milliseconds(0), [] {});
             loop.run();
@@ -169,9 +176,9 @@ int run_serve(const release::catalog& catalog, std::vector<std::unique_ptr<serve
         });
     loop.run();
 
-    // The result: interrupted, deadline shortfall, or all done (nullopt).
-    std::optional<failure> error;
-    if (ending) {
+    // The result: a backend's failure, interrupted, deadline shortfall, or all done (nullopt).
+    std::optional<failure> error = broken;
+    if (ending && !broken) {
         std::string message;
         std::string hint;
         switch (*ending) {

@@ -1,5 +1,6 @@
 #include "net/loop_detail.hpp"
 
+#include <otaflash/net/bind_failure.hpp>
 #include <otaflash/util/endpoint_text.hpp>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -13,23 +14,6 @@ using tcp = asio::ip::tcp;
 asio::ip::address unmapped(const asio::ip::address& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
     return a;
-}
-
-failure bind_failure(const std::string& address, std::uint16_t port, const boost::system::error_code& ec,
-                     const listen_options& names) {
-    const std::string where = endpoint_text(address, port);
-    const std::string port_option{names.port}, address_option{names.address};
-    if (ec == asio::error::address_in_use)
-        return make_failure(errc::port_busy, "TCP port " + where + " is already in use",
-                            "choose another " + port_option + ", or stop the program that holds it");
-    if (ec == asio::error::access_denied)
-        return make_failure(errc::permission_denied, "not allowed to listen on " + where,
-                            "ports below 1024 need privileges: give " + port_option + " a port of 1024 or more");
-    if (ec == boost::system::errc::address_not_available)
-        return make_failure(errc::bind_failed, address + " is not an address of this machine",
-                            "give " + address_option + " one of this machine's addresses (see 'ip addr')");
-    return make_failure(errc::bind_failed, "cannot listen on " + where + ": " + ec.message(),
-                        "check " + address_option + (port_option == address_option ? "" : " and " + port_option));
 }
 
 namespace {

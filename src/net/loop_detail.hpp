@@ -27,13 +27,6 @@ struct event_loop::impl {
     void wait_for_signal();
 };
 
-// Why listening on address:port failed, as a failure naming the options to change.
-struct listen_options {
-    std::string_view address, port;  // {"--host-ip", "--host-port"}, {"--listen", "--listen"}
-};
-failure bind_failure(const std::string& address, std::uint16_t port, const boost::system::error_code& ec,
-                     const listen_options& names);
-
 // An IPv4-mapped IPv6 address (from a dual-stack socket) as the IPv4 address it stands for.
 boost::asio::ip::address unmapped(const boost::asio::ip::address& a);
 

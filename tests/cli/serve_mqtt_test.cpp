@@ -110,6 +110,19 @@ serve_end finish(background_process& serve, std::vector<json> lines, std::chrono
     return {r.exit_code, std::move(lines), r.err};
 }
 
+// `otaflash serve --json --mqtt BROKER … IMAGE MORE…`, read up to its "listening" line
+// (`listening` says whether it came); end() reads the rest until it exits.
+struct serving {
+    background_process process;
+    std::vector<json> lines;
+    bool listening;
+    serving(const mosquitto_broker& broker, const std::string& image, std::vector<std::string> more,
+            const process_options& env = cli_env())
+        : process(serve_argv(broker, image, std::move(more)), env), listening(wait_listening(process, lines)) {}
+    std::string stop_err() { return process.stop().err; }
+    serve_end end(std::chrono::milliseconds limit) { return finish(process, std::move(lines), limit); }
+};
+
 std::string describe(const serve_end& s) {
     std::string out = "exit " + std::to_string(s.exit_code) + "\nstderr:\n" + s.err + "\nlast lines:\n";
     const std::size_t from = s.lines.size() > 15 ? s.lines.size() - 15 : 0;
@@ -127,11 +140,10 @@ TEST(ServeMqtt, TriggeredExpectedDeviceGetsTheImageAndServeExitsZero) {
     // The device waits for the trigger, so it must be listening before serve publishes it.
     background_process device(device_argv(broker, {"--id", "node-17", "--wait-trigger", "--out", tmp.file("got.bin")}));
     ASSERT_TRUE(next_json_event(device, "connected", 20s));
-    background_process serve(serve_argv(broker, path, {"--expect", "node-17", "--trigger", "--deadline", "60s"}), cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
-    EXPECT_EQ(lines.back()["urls"][0], broker.url());
-    auto end = finish(serve, lines, 60s);
+    serving serve(broker, path, {"--expect", "node-17", "--trigger", "--deadline", "60s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
+    EXPECT_EQ(serve.lines.back()["urls"][0], broker.url());
+    auto end = serve.end(60s);
     ASSERT_EQ(end.exit_code, 0) << describe(end) << broker.log();
     EXPECT_EQ(slurp(tmp.file("got.bin")), image);
     auto summary = summary_of(end.lines);
@@ -176,20 +188,19 @@ TEST(ServeMqtt, BrokerRestartMidTransferCompletes) {
     temp_dir tmp;
     const bytes image = app_image(300 * 1024, 3);
     const auto path = tmp.write("fw.bin", image);
-    background_process serve(serve_argv(broker, path, {"--expect", "node-1", "--deadline", "90s"}), cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", "node-1", "--deadline", "90s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     // 4 Mbit/s: about a second for the whole image, long enough to restart the broker in the middle.
     background_process device(
         device_argv(broker, {"--id", "node-1", "--link-rate", "4000000", "--out", tmp.file("got.bin")}));
     bool restarted = false;
     const auto limit = std::chrono::steady_clock::now() + 30s;
     while (!restarted && std::chrono::steady_clock::now() < limit) {
-        auto line = serve.read_line(1s);
+        auto line = serve.process.read_line(1s);
         if (!line) continue;
         auto j = json::parse(*line, nullptr, false);
         if (!j.is_object()) continue;
-        lines.push_back(j);
+        serve.lines.push_back(j);
         if (j.value("kind", "") == "progress" && j.value("bytes", 0) >= 100 * 1024) {
             broker.stop();
             broker.start();
@@ -197,7 +208,7 @@ TEST(ServeMqtt, BrokerRestartMidTransferCompletes) {
         }
     }
     ASSERT_TRUE(restarted);
-    auto end = finish(serve, lines, 90s);
+    auto end = serve.end(90s);
     ASSERT_EQ(end.exit_code, 0) << describe(end) << device.stop().err;
     EXPECT_NE(end.err.find("reconnecting"), std::string::npos) << end.err;
     EXPECT_EQ(slurp(tmp.file("got.bin")), image);
@@ -222,6 +233,55 @@ TEST(ServeMqtt, BrokerDownAtStartExitsFiveAfterTheConnectTimeout) {
     EXPECT_LT(took, 15s);
 }
 
+// A broker that goes away and stays away: serve does not wait forever. Once it has been gone for
+// --mqtt-connect-timeout, the run ends with exit 5, the broker's address and what to do.
+TEST(ServeMqtt, ABrokerLostForLongerThanTheConnectTimeoutEndsServeWithExitFive) {
+    mosquitto_broker broker;
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(4096, 15));
+    serving serve(broker, path, {"--mqtt-connect-timeout", "1500ms"}, cli_env(60s));
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
+    broker.stop();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto end = serve.end(20s);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(end.exit_code, 5) << describe(end);
+    EXPECT_GE(took, 1500ms);
+    EXPECT_LT(took, 10s);
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["error"]["code"], "broker_unreachable") << describe(end);
+    const std::string message = summary["error"]["message"];
+    EXPECT_NE(message.find("lost the MQTT broker at " + broker.url()), std::string::npos) << message;
+    EXPECT_NE(summary["error"]["hint"].get<std::string>().find("--mqtt-connect-timeout"), std::string::npos);
+}
+
+// The broker comes back but no longer takes serve's login (its password was changed): retrying
+// cannot help, so serve ends at once with exit 6 instead of retrying forever.
+TEST(ServeMqtt, ABrokerThatRefusesTheReconnectEndsServeWithExitSix) {
+    mosquitto_broker broker(acl_broker_options());
+    temp_dir tmp;
+    const auto path = tmp.write("fw.bin", app_image(4096, 16));
+    const auto server_pw = tmp.write("server.pw", std::string("server-pw\n"));
+    serving serve(broker, path, {"--mqtt-username", "otaflash", "--mqtt-password-file", server_pw,
+                                                       "--mqtt-connect-timeout", "30s"}, cli_env(60s));
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
+    auto rotated = acl_broker_options();
+    rotated.users["otaflash"] = "rotated-pw";
+    broker.stop();
+    broker.reconfigure(rotated);
+    broker.start();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto end = serve.end(25s);
+    EXPECT_EQ(end.exit_code, 6) << describe(end) << broker.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);  // at once, not at the 30 s connect timeout
+    auto summary = summary_of(end.lines);
+    EXPECT_EQ(summary["error"]["code"], "broker_refused") << describe(end);
+    const std::string message = summary["error"]["message"];
+    EXPECT_NE(message.find("the broker " + broker.url() + " refused the connection"), std::string::npos) << message;
+    EXPECT_NE(message.find("it had accepted the login before"), std::string::npos) << message;
+    EXPECT_NE(summary["error"]["hint"].get<std::string>().find("password"), std::string::npos);
+}
+
 TEST(ServeMqtt, WrongCredentialsExitSixAtOnceAndTheRightOnesFromAFileServe) {
     mosquitto_broker broker(acl_broker_options());
     temp_dir tmp;
@@ -242,14 +302,12 @@ TEST(ServeMqtt, WrongCredentialsExitSixAtOnceAndTheRightOnesFromAFileServe) {
 
     const auto server_pw = tmp.write("server.pw", std::string("server-pw\n"));
     const auto device_pw = tmp.write("device.pw", std::string("device-pw\n"));
-    background_process serve(serve_argv(broker, path, {"--mqtt-username", "otaflash", "--mqtt-password-file", server_pw,
-                                                       "--expect", "acl-0", "--expect", "acl-1", "--deadline", "60s"}),
-                             cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--mqtt-username", "otaflash", "--mqtt-password-file", server_pw,
+                                                       "--expect", "acl-0", "--expect", "acl-1", "--deadline", "60s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process devices(device_argv(broker, {"--count", "2", "--id", "acl-%d", "--username", "device",
                                                     "--password-file", device_pw, "--out", tmp.file("got-%d.bin")}));
-    auto end = finish(serve, lines, 60s);
+    auto end = serve.end(60s);
     ASSERT_EQ(end.exit_code, 0) << describe(end);
     EXPECT_EQ(slurp(tmp.file("got-1.bin")), image);
 }
@@ -259,9 +317,8 @@ TEST(ServeMqtt, MalformedRequestsAreRefusedAndServingGoesOn) {
     temp_dir tmp;
     const bytes image = app_image(4096, 6);
     const auto path = tmp.write("fw.bin", image);
-    background_process serve(serve_argv(broker, path, {"--expect", "good-1", "--deadline", "60s"}), cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", "good-1", "--deadline", "60s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     const std::vector<std::pair<std::string, std::string>> junk{
         {"ota/evil/info/request/1", "not json"},      {"ota/evil/fw/request/1/chunk/x", "1024"},
         {"ota/evil/fw/request/1/chunk/0", "0"},       {"ota/evil/fw/request/1/chunk/0", "99999999"},
@@ -273,7 +330,7 @@ TEST(ServeMqtt, MalformedRequestsAreRefusedAndServingGoesOn) {
                       .exit_code,
                   0);
     background_process device(device_argv(broker, {"--id", "good-1", "--out", tmp.file("got.bin")}));
-    auto end = finish(serve, lines, 60s);
+    auto end = serve.end(60s);
     ASSERT_EQ(end.exit_code, 0) << describe(end);
     EXPECT_EQ(count_kind(end.lines, "refused"), 7) << describe(end);
     EXPECT_EQ(slurp(tmp.file("got.bin")), image);
@@ -283,13 +340,11 @@ TEST(ServeMqtt, AFailingDeviceIsNamedWithItsCodeAndTheRunExitsTwelve) {
     mosquitto_broker broker;
     temp_dir tmp;
     const auto path = tmp.write("fw.bin", app_image(8 * 1024, 7));
-    background_process serve(serve_argv(broker, path, {"--expect", "bad-1", "--expect", "ghost", "--deadline", "8s"}),
-                             cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", "bad-1", "--expect", "ghost", "--deadline", "8s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process device(
         device_argv(broker, {"--id", "bad-1", "--fault", "corrupt=3", "--retries", "0", "--attempts", "1"}));
-    auto end = finish(serve, lines, 30s);
+    auto end = serve.end(30s);
     EXPECT_EQ(end.exit_code, 12) << describe(end);
     auto summary = summary_of(end.lines);
     EXPECT_EQ(summary["error"]["code"], "some_targets_failed");
@@ -305,13 +360,11 @@ TEST(ServeMqtt, EachDeviceIsOneRequestAndAVersionMatchIsAlreadyCurrent) {
     mosquitto_broker broker;
     temp_dir tmp;
     const auto path = tmp.write("fw.bin", app_image(8 * 1024, 13));
-    background_process serve(serve_argv(broker, path, {"--expect", "new-1", "--expect", "cur-1", "--deadline", "60s"}),
-                             cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", "new-1", "--expect", "cur-1", "--deadline", "60s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process fresh(device_argv(broker, {"--id", "new-1"}));
     background_process current(device_argv(broker, {"--id", "cur-1", "--fault", "same-version"}));
-    auto end = finish(serve, lines, 60s);
+    auto end = serve.end(60s);
     ASSERT_EQ(end.exit_code, 0) << describe(end);
     auto summary = summary_of(end.lines);
     EXPECT_EQ(summary["requests"], 2) << describe(end);
@@ -328,11 +381,10 @@ TEST(ServeMqtt, ACheckInWithoutAStateReportEndsAsFailedWhenServeStops) {
     mosquitto_broker broker;
     temp_dir tmp;
     const auto path = tmp.write("fw.bin", app_image(8 * 1024, 14));
-    background_process serve(serve_argv(broker, path, {"--expect", "mute-1", "--deadline", "3s"}), cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", "mute-1", "--deadline", "3s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process device(device_argv(broker, {"--id", "mute-1", "--fault", "silent-after=3"}));
-    auto end = finish(serve, lines, 30s);
+    auto end = serve.end(30s);
     EXPECT_EQ(end.exit_code, 10) << describe(end);
     auto summary = summary_of(end.lines);
     EXPECT_EQ(summary["requests"], 1) << describe(end);
@@ -347,8 +399,8 @@ TEST(ServeMqtt, NobodyCameExitsTen) {
     mosquitto_broker broker;
     temp_dir tmp;
     const auto path = tmp.write("fw.bin", app_image(4096, 8));
-    background_process serve(serve_argv(broker, path, {"--expect", "ghost", "--deadline", "1s"}), cli_env());
-    auto end = finish(serve, {}, 30s);
+    serving serve(broker, path, {"--expect", "ghost", "--deadline", "1s"});
+    auto end = serve.end(30s);
     EXPECT_EQ(end.exit_code, 10) << describe(end);
     EXPECT_EQ(summary_of(end.lines)["error"]["code"], "expected_devices_missing");
 }
@@ -359,11 +411,10 @@ TEST(ServeMqtt, HundredDevices) {
     const bytes image = app_image(16 * 1024, 9);
     const auto path = tmp.write("fw.bin", image);
     const auto expect = expect_file(tmp, "fleet-", 100);
-    background_process serve(serve_argv(broker, path, {"--expect", expect, "--deadline", "150s"}), cli_env(180s));
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--expect", expect, "--deadline", "150s"}, cli_env(180s));
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process devices(device_argv(broker, {"--count", "100", "--id", "fleet-%d", "--out", tmp.file("got-%d.bin")}));
-    auto end = finish(serve, lines, 170s);
+    auto end = serve.end(170s);
     ASSERT_EQ(end.exit_code, 0) << describe(end);
     EXPECT_EQ(count_kind(end.lines, "delivered"), 100);
     EXPECT_EQ(summary_of(end.lines)["delivered"], 100);
@@ -381,15 +432,14 @@ TEST(ServeMqtt, TwoInstancesInOneShareGroupAnswerEachChunkExactlyOnce) {
                                 "1", "-t", "ota/+/fw/response/#", "-F", "%t"});
     // Both instances use the default client id (unique per process in a share group).
     const std::vector<std::string> share{"--mqtt-share-group", "ota-servers", "--expect", expect, "--deadline", "120s"};
-    background_process a(serve_argv(broker, path, share), cli_env(150s));
-    background_process b(serve_argv(broker, path, share), cli_env(150s));
-    std::vector<json> la, lb;
-    ASSERT_TRUE(wait_listening(a, la)) << a.stop().err;
-    ASSERT_TRUE(wait_listening(b, lb)) << b.stop().err;
+    serving a(broker, path, share, cli_env(150s));
+    serving b(broker, path, share, cli_env(150s));
+    ASSERT_TRUE(a.listening) << a.stop_err();
+    ASSERT_TRUE(b.listening) << b.stop_err();
     std::this_thread::sleep_for(300ms);  // the witness subscribes
     background_process devices(device_argv(broker, {"--count", "20", "--id", "share-%d"}));
-    auto ea = finish(a, la, 120s);
-    auto eb = finish(b, lb, 30s);
+    auto ea = a.end(120s);
+    auto eb = b.end(30s);
     ASSERT_EQ(ea.exit_code, 0) << describe(ea);
     ASSERT_EQ(eb.exit_code, 0) << describe(eb);
     // Both took a share of the info requests; neither saw all of them.
@@ -411,13 +461,11 @@ TEST(ServeMqtt, ThingsBoardProfileWarnsThatItCannotTellDevicesApart) {
     temp_dir tmp;
     const bytes image = app_image(6 * 1024, 11);
     const auto path = tmp.write("fw.bin", image);
-    background_process serve(serve_argv(broker, path, {"--mqtt-profile", "thingsboard", "--chunk-framing", "raw",
-                                                       "--expect", "me", "--deadline", "60s"}),
-                             cli_env());
-    std::vector<json> lines;
-    ASSERT_TRUE(wait_listening(serve, lines)) << serve.stop().err;
+    serving serve(broker, path, {"--mqtt-profile", "thingsboard", "--chunk-framing", "raw",
+                                                       "--expect", "me", "--deadline", "60s"});
+    ASSERT_TRUE(serve.listening) << serve.stop_err();
     background_process device(device_argv(broker, {"--profile", "thingsboard", "--id", "tb-1", "--out", tmp.file("got.bin")}));
-    auto end = finish(serve, lines, 60s);
+    auto end = serve.end(60s);
     ASSERT_EQ(end.exit_code, 0) << describe(end);
     EXPECT_NE(end.err.find("cannot tell devices apart"), std::string::npos) << end.err;
     EXPECT_EQ(slurp(tmp.file("got.bin")), image);

@@ -54,29 +54,29 @@ struct raw_socket {
 
 std::uint16_t free_tcp_port() { return raw_socket{"127.0.0.1"}.port(); }
 
+// The invitation the device got said `value` for `key` (its "port", its "command").
+void expect_invitation(emulated_device& device, const std::string& key, const nlohmann::json& value) {
+    auto invitation = device.next_event("invitation", 5s);
+    ASSERT_TRUE(invitation) << "the device got no invitation";
+    EXPECT_EQ((*invitation)[key], value) << invitation->dump();
+}
+
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
 TEST(PushFeatures, Ipv6Loopback) {
     temp_dir dir;
-    device_options o;
-    o.bind = "::1";
-    emulated_device device{o, dir};
+    emulated_device device{{.bind = "::1"}, dir};
     ASSERT_EQ(device.address(), "::1");
-    auto r = run_otaflash(call_for(device, big_image));
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(call_for(device, big_image));
     EXPECT_EQ(r.doc["result"]["local_address"], "::1");
     expect_received_identical(device, big_image);
 }
 
 TEST(PushFeatures, BareIpv6LiteralWithPortOption) {
     temp_dir dir;
-    device_options o;
-    o.bind = "::1";
-    o.kind = "esp32";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32", .bind = "::1"}, dir};
     push_call c;
     c.args = fast_timeouts();
     c.args.insert(c.args.end(), {"--port", std::to_string(device.port()), small_image, "::1"});
@@ -91,17 +91,11 @@ TEST(PushFeatures, ProbesTheDefaultPortsFromOneSocket) {
     for (const auto& [kind, address, port] : {std::tuple{"esp32", "127.77.3.21", 3232}, std::tuple{"rp2040", "127.77.3.22", 2040}}) {
         SCOPED_TRACE(kind);
         temp_dir dir;
-        device_options o;
-        o.kind = kind;
-        o.bind = address;
-        o.port = std::to_string(port);
-        emulated_device device{o, dir};
+        emulated_device device{{.kind = kind, .bind = address, .port = std::to_string(port)}, dir};
         push_call c;
         c.args = fast_timeouts();
         c.args.insert(c.args.end(), {big_image, address});
-        auto r = run_otaflash(c);
-        expect_consistent(r);
-        ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+        auto r = expect_pushed(c);
         EXPECT_EQ(r.doc["result"]["port"], port);
         EXPECT_EQ(r.doc["result"]["ports_tried"], nlohmann::json::parse("[3232, 8266, 2040]"));
         expect_received_identical(device, big_image);
@@ -112,13 +106,9 @@ TEST(PushFeatures, FixedHostPort) {
     temp_dir dir;
     emulated_device device{{}, dir};
     const std::uint16_t port = free_tcp_port();
-    auto r = run_otaflash(call_for(device, big_image, {"--host-port", std::to_string(port)}));
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(call_for(device, big_image, {"--host-port", std::to_string(port)}));
     EXPECT_EQ(r.doc["result"]["host_port"], port);
-    auto invitation = device.next_event("invitation", 5s);
-    ASSERT_TRUE(invitation);
-    EXPECT_EQ((*invitation)["port"], port) << "the device was told our fixed port";
+    expect_invitation(device, "port", port);
 }
 
 TEST(PushFeatures, HostPortInUseIsALocalResourceError) {
@@ -136,12 +126,8 @@ TEST(PushFeatures, WindowOneIsStopAndWait) {
     for (const char* kind : {"esp8266", "esp32"}) {
         SCOPED_TRACE(kind);
         temp_dir dir;
-        device_options o;
-        o.kind = kind;
-        emulated_device device{o, dir};
-        auto r = run_otaflash(call_for(device, big_image, {"--window", "1"}));
-        expect_consistent(r);
-        ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+        emulated_device device{{.kind = kind}, dir};
+        auto r = expect_pushed(call_for(device, big_image, {"--window", "1"}));
         EXPECT_EQ(r.doc["result"]["window"], 1);
         expect_received_identical(device, big_image);
     }
@@ -149,45 +135,31 @@ TEST(PushFeatures, WindowOneIsStopAndWait) {
 
 TEST(PushFeatures, PasswordFromFile) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     const std::string file = dir.write("pw.txt", device_password + "\n");
     auto c = call_for(device, big_image, {"--password-file", file});
     c.password_env = "not this one";
-    auto r = run_otaflash(c);
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(c);
     EXPECT_EQ(r.doc["result"]["auth"]["password_source"], "password-file");
     expect_received_identical(device, big_image);
 }
 
 TEST(PushFeatures, PasswordFromStdin) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "rp2040";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "rp2040", .password = true}, dir};
     auto c = call_for(device, big_image, {"--password-stdin"});
     c.stdin_data = device_password + "\n";
-    auto r = run_otaflash(c);
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(c);
     EXPECT_EQ(r.doc["result"]["auth"]["password_source"], "password-stdin");
     expect_received_identical(device, big_image);
 }
 
 TEST(PushFeatures, PasswordFromEnvironment) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "esp32";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32", .password = true}, dir};
     auto c = call_for(device, small_image);
     c.password_env = device_password;
-    auto r = run_otaflash(c);
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(c);
     EXPECT_EQ(r.doc["result"]["auth"]["password_source"], "OTAFLASH_PASSWORD");
     EXPECT_EQ(r.doc["result"]["auth"]["stored_hash"], "sha256");
     expect_received_identical(device, small_image);
@@ -195,14 +167,10 @@ TEST(PushFeatures, PasswordFromEnvironment) {
 
 TEST(PushFeatures, PasswordHashInUppercaseIsLowercased) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     std::string hash = to_hex(md5(as_bytes(device_password)));
     for (auto& ch : hash) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    auto r = run_otaflash(call_for(device, big_image, {"--password-hash", hash}));
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(call_for(device, big_image, {"--password-hash", hash}));
     expect_received_identical(device, big_image);
 }
 
@@ -210,10 +178,7 @@ TEST(PushFeatures, WrongPasswordIsAnAuthFailure) {
     for (const char* kind : {"esp8266", "esp32"}) {
         SCOPED_TRACE(kind);
         temp_dir dir;
-        device_options o;
-        o.password = true;
-        o.kind = kind;
-        emulated_device device{o, dir};
+        emulated_device device{{.kind = kind, .password = true}, dir};
         auto c = call_for(device, small_image);
         c.password_env = "wrong";
         auto r = run_otaflash(c);
@@ -226,16 +191,10 @@ TEST(PushFeatures, WrongPasswordIsAnAuthFailure) {
 
 TEST(PushFeatures, Pbkdf2DeviceStoringMd5GetsTheFallback) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "esp32";
-    o.extra = {"--stored-hash", "md5"};
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32", .password = true, .extra = {"--stored-hash", "md5"}}, dir};
     auto c = call_for(device, small_image);
     c.password_env = device_password;
-    auto r = run_otaflash(c);
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(c);
     EXPECT_EQ(r.doc["result"]["auth"]["scheme"], "pbkdf2-sha256");
     EXPECT_EQ(r.doc["result"]["auth"]["stored_hash"], "md5");
     EXPECT_EQ(r.doc["result"]["auth"]["attempts"], 2);
@@ -251,9 +210,7 @@ TEST(PushFeatures, Pbkdf2DeviceStoringMd5GetsTheFallback) {
 
 TEST(PushFeatures, NoPasswordAvailableNonInteractively) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     auto r = run_otaflash(call_for(device, small_image));
     expect_consistent(r);
     EXPECT_EQ(r.proc.exit_code, 6);
@@ -269,13 +226,9 @@ TEST(PushFeatures, FilesystemImage) {
     const std::string magic = "littlefs";
     std::copy(magic.begin(), magic.end(), fs.begin() + 8);
     const std::string path = dir.write("littlefs.bin", fs);
-    auto r = run_otaflash(call_for(device, path, {"--fs"}));
-    expect_consistent(r);
-    ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    auto r = expect_pushed(call_for(device, path, {"--fs"}));
     EXPECT_EQ(r.doc["result"]["image"]["command"], "filesystem");
-    auto invitation = device.next_event("invitation", 5s);
-    ASSERT_TRUE(invitation);
-    EXPECT_EQ((*invitation)["command"], 100);
+    expect_invitation(device, "command", 100);
     expect_received_identical(device, path);
 }
 
@@ -300,10 +253,8 @@ TEST(PushFeatures, TextOutputOnSuccessAndFirewallAdviceOnFailure) {
     EXPECT_TRUE(contains(ok.proc.out, "confirmed by the device (OK)")) << ok.proc.out;
     EXPECT_EQ(ok.proc.err.find('\r'), std::string::npos) << "no bar redraws outside a terminal";
 
-    device_options o;
-    o.extra = {"--fault", "no-connect"};
     temp_dir dir2;
-    emulated_device silent_back{o, dir2};
+    emulated_device silent_back{{.extra = {"--fault", "no-connect"}}, dir2};
     const std::uint16_t port = free_tcp_port();
     auto c2 = call_for(silent_back, big_image, {"--host-port", std::to_string(port)});
     c2.json = false;
@@ -318,9 +269,7 @@ TEST(PushFeatures, TextOutputOnSuccessAndFirewallAdviceOnFailure) {
 
 TEST(PushFeatures, SigtermResetsTheConnectionAndExits143) {
     temp_dir dir;
-    device_options o;
-    o.extra = {"--fault", "stall-after=20000"};
-    emulated_device device{o, dir};
+    emulated_device device{{.extra = {"--fault", "stall-after=20000"}}, dir};
     std::vector<std::string> argv{bin_path("otaflash"), "--json", "push", "--ack-timeout", "30s", big_image, device.target()};
     process_options po;
     po.env["CI"] = "true";
@@ -358,10 +307,7 @@ TEST(PushFeatures, SignalAfterTheLastByteLeavesTheUpdateUnconfirmed) {
                  {SIGINT, 130, "interrupted_sigint"}, {SIGTERM, 143, "interrupted_sigterm"}}) {
             SCOPED_TRACE(std::string{kind} + " " + name);
             temp_dir dir;
-            device_options o;
-            o.kind = kind;
-            o.extra = {"--ack-latency", "1500"};
-            emulated_device device{o, dir};
+            emulated_device device{{.kind = kind, .extra = {"--ack-latency", "1500"}}, dir};
             std::vector<std::string> argv{bin_path("otaflash"), "--json", "--progress", "json", "push"};
             for (const auto& a : fast_timeouts()) argv.push_back(a);
             argv.insert(argv.end(), {small_image, device.target()});
@@ -397,9 +343,7 @@ TEST(PushFeatures, SignalAfterTheLastByteLeavesTheUpdateUnconfirmed) {
 
 TEST(PushFeatures, ConnectionsFromOtherAddressesAreRefused) {
     temp_dir dir;
-    device_options o;
-    o.extra = {"--fault", "no-connect"};
-    emulated_device device{o, dir};
+    emulated_device device{{.extra = {"--fault", "no-connect"}}, dir};
     const std::uint16_t port = free_tcp_port();
     std::vector<std::string> argv{bin_path("otaflash"), "--json", "push", "--host-port", std::to_string(port),
                                   "--accept-timeout", "3s", big_image, device.target()};
@@ -445,9 +389,7 @@ push_result espota(std::vector<std::string> args, std::optional<std::string> pas
 
 TEST(EspotaCompat, IdeStyleCommandLine) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     // The esp8266 core's network_pattern: -i ADDRESS -p PORT "--auth=PASSWORD" -f BIN
     auto r = espota({"-i", device.address(), "-p", std::to_string(device.port()), "--auth=" + device_password, "-f", big_image});
     EXPECT_EQ(r.proc.exit_code, 0) << r.proc.err;
@@ -457,25 +399,19 @@ TEST(EspotaCompat, IdeStyleCommandLine) {
 
 TEST(EspotaCompat, PlatformioStyleLongOptions) {
     temp_dir dir;
-    device_options o;
-    o.kind = "esp32-legacy";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32-legacy"}, dir};
     const std::uint16_t host_port = free_tcp_port();
     auto r = espota({"--debug", "--progress", "-i", device.address(), "--port=" + std::to_string(device.port()),
                      "--host_port=" + std::to_string(host_port), "--host_ip=0.0.0.0", "--timeout=2", "--auth=", "-f",
                      small_image});
     EXPECT_EQ(r.proc.exit_code, 0) << r.proc.err;
-    auto invitation = device.next_event("invitation", 5s);
-    ASSERT_TRUE(invitation);
-    EXPECT_EQ((*invitation)["port"], host_port);
+    expect_invitation(device, "port", host_port);
     expect_received_identical(device, small_image);
 }
 
 TEST(EspotaCompat, FailuresExitOne) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     auto wrong = espota({"-i", device.address(), "-p", std::to_string(device.port()), "-a", "wrong", "-f", small_image});
     EXPECT_EQ(wrong.proc.exit_code, 1);
     EXPECT_TRUE(contains(wrong.proc.err, "rejected the password")) << wrong.proc.err;
@@ -488,17 +424,12 @@ TEST(EspotaCompat, FailuresExitOne) {
 
 TEST(EspotaCompat, PasswordFromEnvironmentAndSpiffs) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "rp2040";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "rp2040", .password = true}, dir};
     bytes fs(20000, 0x00);
     const std::string path = dir.write("fs.bin", fs);
     auto r = espota({"-i", device.address(), "-p", std::to_string(device.port()), "-s", "-f", path}, device_password);
     EXPECT_EQ(r.proc.exit_code, 0) << r.proc.err;
-    auto invitation = device.next_event("invitation", 5s);
-    ASSERT_TRUE(invitation);
-    EXPECT_EQ((*invitation)["command"], 100);
+    expect_invitation(device, "command", 100);
     expect_received_identical(device, path);
 }
 
@@ -523,19 +454,14 @@ TEST(PushFeatures, SecretsStayOutOfTracesAndLogFiles) {
     for (const char* kind : {"esp8266", "esp32"}) {
         SCOPED_TRACE(kind);
         temp_dir dir;
-        device_options o;
-        o.password = true;
-        o.kind = kind;
-        emulated_device device{o, dir};
+        emulated_device device{{.kind = kind, .password = true}, dir};
         const std::string log = dir.file("audit.log");
         push_call c;
         c.json = true;
         c.args = fast_timeouts();
         c.args.insert(c.args.end(), {"--password-file", dir.write("pw", device_password + "\n"), small_image, device.target()});
         c.args.insert(c.args.begin(), {"-vvv", "--log-file", log});
-        auto r = run_otaflash(c);
-        expect_consistent(r);
-        ASSERT_EQ(r.proc.exit_code, 0) << r.proc.err;
+        auto r = expect_pushed(c);
         const std::string log_text = [&] { auto b = slurp(log); return std::string(b.begin(), b.end()); }();
         EXPECT_TRUE(contains(r.proc.err, "udp -> ")) << "the trace is on";
         EXPECT_TRUE(contains(log_text, "invitation 1 sent")) << "the log file is written";
@@ -559,9 +485,7 @@ TEST(PushFeatures, LogFileRecordsEachPushOutcome) {
     for (const char* kind : {"esp8266", "esp32"}) {
         SCOPED_TRACE(kind);
         temp_dir dir;
-        device_options o;
-        o.kind = kind;
-        emulated_device device{o, dir};
+        emulated_device device{{.kind = kind}, dir};
         const std::string log = dir.file("audit.log");
         auto c = call_for(device, small_image);
         c.args.insert(c.args.begin(), {"--log-file", log});  // after "push": a global option anywhere
@@ -581,9 +505,7 @@ TEST(PushFeatures, LogFileRecordsEachPushOutcome) {
         EXPECT_FALSE(contains(r.proc.err, "outcome:")) << "the audit goes to the file only";
     }
     temp_dir dir;
-    device_options o;
-    o.extra = {"--fault", "bad-md5"};
-    emulated_device device{o, dir};
+    emulated_device device{{.extra = {"--fault", "bad-md5"}}, dir};
     const std::string log = dir.file("audit.log");
     auto c = call_for(device, small_image);
     c.json = false;
@@ -620,10 +542,7 @@ nlohmann::json json_in(const std::string& text) {
 
 TEST(PushFeatures, PromptsOnATerminalWhenTheDeviceAsks) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "esp32";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32", .password = true}, dir};
     auto r = on_a_terminal(bin_path("otaflash") + " --json push " + small_image + " " + device.target(), {});
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -637,10 +556,7 @@ TEST(PushFeatures, PromptsOnATerminalWhenTheDeviceAsks) {
 // Ctrl-C at the prompt is an interruption like anywhere else (130), not a missing password (6).
 TEST(PushFeatures, CtrlCAtThePasswordPromptExits130) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    o.kind = "esp32";
-    emulated_device device{o, dir};
+    emulated_device device{{.kind = "esp32", .password = true}, dir};
     process_options po;
     po.timeout = 30s;
     po.unset_env = {"OTAFLASH_PASSWORD", "OTAFLASH_NON_INTERACTIVE", "CI"};
@@ -658,9 +574,7 @@ TEST(PushFeatures, CtrlCAtThePasswordPromptExits130) {
 
 TEST(PushFeatures, NoPromptUnderCiEvenOnATerminal) {
     temp_dir dir;
-    device_options o;
-    o.password = true;
-    emulated_device device{o, dir};
+    emulated_device device{{.password = true}, dir};
     auto r = on_a_terminal(bin_path("otaflash") + " --json push " + small_image + " " + device.target(), {{"CI", "true"}});
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 6) << r.out;

@@ -28,7 +28,7 @@ struct device_options {
     std::string bind = "127.0.0.1";
     std::string port = "0";
     bool password = false;
-    std::vector<std::string> extra;  // --fault …, --stored-hash …
+    std::vector<std::string> extra = {};  // --fault …, --stored-hash … (= {}: designated initializers may leave it out)
 };
 
 class emulated_device {
@@ -121,6 +121,15 @@ inline void expect_consistent(const push_result& r) {
     ASSERT_TRUE(r.doc.is_object()) << "stdout is not one JSON document:\n" << r.proc.out << "\nstderr:\n" << r.proc.err;
     EXPECT_EQ(r.doc["exit_code"].get<int>(), r.proc.exit_code) << r.proc.err;
     EXPECT_EQ(r.doc["ok"].get<bool>(), r.proc.exit_code == 0);
+}
+
+// A push that must succeed: run, its document consistent, exit 0 (the rest of the test goes on
+// after a failure here, and its own checks then say what is missing).
+inline push_result expect_pushed(const push_call& call) {
+    auto r = run_otaflash(call);
+    expect_consistent(r);
+    EXPECT_EQ(r.proc.exit_code, 0) << r.proc.err;
+    return r;
 }
 
 inline void expect_received_identical(emulated_device& device, const std::string& image_path) {

@@ -151,6 +151,11 @@ void mosquitto_broker::start() {
     throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_) + ": " + r.err + "\n" + log());
 }
 
+void mosquitto_broker::reconfigure(broker_options options) {
+    options_ = std::move(options);
+    write_config();
+}
+
 void mosquitto_broker::stop() {
     if (!process_) return;
     process_->stop();

@@ -42,6 +42,8 @@ public:
     // Starts it (again) on its port and waits until it accepts connections; throws when it does not.
     void start();
     void stop();
+    // The next start() runs with these (a restart after the broker's passwords changed).
+    void reconfigure(broker_options options);
 
     std::uint16_t port() const noexcept { return port_; }
     std::string url() const;             // mqtt://127.0.0.1:PORT or mqtts://...

@@ -3,7 +3,8 @@
 // subscribes to the profile's request and state topics (requests through `$share/<group>/` when
 // several servers share the load), answers every request at once, and reports what devices do.
 // The first connection must succeed within the connect deadline; later losses are retried with
-// backoff and the subscriptions renewed, while devices re-ask what went unanswered.
+// backoff and the subscriptions renewed, while devices re-ask what went unanswered. A broker that
+// does not take the server back within the same deadline, or refuses its login, ends it (on_fatal).
 
 #include <otaflash/net/mqtt_client.hpp>
 #include <otaflash/proto/mqtt_ota/responder.hpp>
@@ -32,7 +33,7 @@ public:
     virtual void on_ready(bool /*again*/) {}
     virtual void on_connection_lost(std::string_view /*why*/) {}
     virtual void on_device(const proto::mqtt_ota::responder_event&) {}
-    // The server cannot go on: the broker refused it, or never answered within the deadline.
+    // The server cannot go on: the broker refused it, or did not answer (again) within the deadline.
     virtual void on_fatal(const failure&) {}
 };
 

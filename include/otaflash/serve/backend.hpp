@@ -5,9 +5,11 @@
 // events, feeds the --expect tracker and decides when the run ends.
 //
 // Lifecycle: start() binds and begins serving (failures such as a port in use or a missing
-// certificate come back here, before anything listens); stop() stops accepting, lets transfers
-// in flight finish within `grace`, cuts the rest (reported as failed, never delivered), and calls
-// `done` on the loop once the backend holds no more work on it. Both run on the loop's thread.
+// certificate come back here, before anything listens). A failure that ends serving later (a
+// broker that refuses a reconnect) goes to the failure sink, once; the CLI then stops every
+// backend and exits with it. stop() stops accepting, lets transfers in flight finish within
+// `grace`, cuts the rest (reported as failed, never delivered), and calls `done` on the loop once
+// the backend holds no more work on it. All of these run on the loop's thread.
 
 #include <otaflash/release/catalog.hpp>
 #include <otaflash/release/device_event.hpp>
@@ -25,6 +27,7 @@ class event_loop;
 namespace otaflash::serve {
 
 using event_sink = std::function<void(const release::device_event&)>;
+using failure_sink = std::function<void(const failure&)>;
 
 class backend {
 public:
@@ -33,7 +36,7 @@ public:
     // The URLs served ("http://127.0.0.1:40123/", "mqtt://127.0.0.1:1883"), with the real port
     // when 0 was asked for. `catalog` outlives the backend.
     virtual result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog& catalog,
-                                                   event_sink sink) = 0;
+                                                   event_sink sink, failure_sink failed) = 0;
     virtual void stop(std::chrono::milliseconds grace, std::function<void()> done) = 0;
 };
 

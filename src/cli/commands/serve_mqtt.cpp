@@ -46,7 +46,8 @@ void add_mqtt_options(CLI::App& serve, mqtt_cli_options& o) {
                                                           "instances share the load, each request answered once")
         ->group(group);
     serve.add_option("--mqtt-connect-timeout", o.connect_timeout, "Give up when the broker has not accepted the "
-                                                                  "login within this long at start (exit 5)")
+                                                                  "login within this long, at start or after losing "
+                                                                  "it (exit 5)")
         ->default_str("10s")
         ->group(group);
     serve.add_flag("--trigger", o.trigger, "Publish the update trigger (F9 01 on ota/DEVICE/cmd) to each --expect "

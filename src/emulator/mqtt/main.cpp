@@ -5,8 +5,8 @@
 #include "emulator/mqtt/device.hpp"
 #include "emulator/mqtt/json_events.hpp"
 
+#include "cli/emulator_main.hpp"
 #include "cli/logging.hpp"
-#include "cli/output.hpp"
 
 #include <otaflash/exit_codes.hpp>
 #include <otaflash/io/limits.hpp>
@@ -65,10 +65,7 @@ struct options {
     otaflash::cli::logging_options logging;
 };
 
-int fail(const otaflash::failure& error) {
-    otaflash::cli::reporter report(otaflash::cli::output_format::text);
-    return report.fail(program, error);
-}
+int fail(const otaflash::failure& error) { return otaflash::cli::fail_emulator(program, error); }
 
 std::string with_index(std::string text, unsigned index) {
     for (auto at = text.find("%d"); at != std::string::npos; at = text.find("%d", at))
@@ -154,15 +151,7 @@ int main(int argc, char** argv) {
     app.footer(footer);
     options o;
     add_options(app, o);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(otaflash::make_failure(otaflash::errc::usage_error, e.what(), "see " + std::string(program) + " --help"));
-    }
+    if (auto ended = otaflash::cli::parse_emulator_args(app, argc, argv, program)) return *ended;
     using otaflash::errc;
     auto url = otaflash::proto::mqtt_ota::parse_broker_url(o.broker_url);
     if (!url) return fail(url.error());

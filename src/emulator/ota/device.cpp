@@ -4,6 +4,7 @@
 #include "emulator/ota/session.hpp"
 
 #include <otaflash/io/file.hpp>
+#include <otaflash/net/bind_failure.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -218,10 +219,7 @@ struct device::impl : std::enable_shared_from_this<device::impl> {
         udp_socket.open(address.is_v4() ? udp::v4() : udp::v6(), ec);
         if (!ec) udp_socket.bind(udp::endpoint(address, port), ec);
         if (!ec) udp_socket.non_blocking(true, ec);
-        if (ec)
-            return make_failure(errc::bind_failed,
-                                "cannot listen on UDP " + to_string(peer{config.bind_address, port}) + ": " + ec.message(),
-                                "choose another --port (0 picks a free one) or --bind address");
+        if (ec) return net::bind_failure(config.bind_address, port, ec, {"--bind", "--port", "UDP"});
         micros_offset = entropy();
         const peer here = local_peer();
         hostname = config.hostname.empty() ? default_hostname(kind, low32(address), here.port) : config.hostname;

@@ -5,8 +5,8 @@
 #include "emulator/ota/fleet_plan.hpp"
 #include "emulator/ota/json_events.hpp"
 
+#include "cli/emulator_main.hpp"
 #include "cli/logging.hpp"
-#include "cli/output.hpp"
 
 #include <otaflash/io/file.hpp>
 #include <otaflash/version.hpp>
@@ -74,10 +74,7 @@ struct options {
     otaflash::cli::logging_options logging;
 };
 
-int fail(const otaflash::failure& error) {
-    otaflash::cli::reporter report(otaflash::cli::output_format::text);
-    return report.fail(program, error);
-}
+int fail(const otaflash::failure& error) { return otaflash::cli::fail_emulator(program, error); }
 
 otaflash::failure in(const std::string& origin, otaflash::failure error) {
     error.message = origin + ": " + error.message;
@@ -248,15 +245,7 @@ int main(int argc, char** argv) {
     app.footer(footer);
     options o;
     add_options(app, o);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(otaflash::make_failure(otaflash::errc::usage_error, e.what(), "see " + std::string(program) + " --help"));
-    }
+    if (auto ended = otaflash::cli::parse_emulator_args(app, argc, argv, program)) return *ended;
 
     auto planned = plan(o);
     if (!planned) return fail(planned.error());

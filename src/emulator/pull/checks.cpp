@@ -69,19 +69,25 @@ std::optional<std::string> check_length(const device_profile& d, std::optional<s
     return std::nullopt;
 }
 
+std::optional<std::string> check_content_type(const device_profile& d, std::string_view content_type) {
+    if (d.kind != client_kind::esp32fota || content_type == "application/octet-stream") return std::nullopt;
+    return "There was no valid content type in the response ('" + std::string(content_type) + "')";
+}
+
 namespace {
 
 // What Update makes of a sketch's first bytes: ESP8266httpUpdate checks the magic (0x1F: gzip,
 // which the esp8266 core inflates) and the header's flash size against the real chip; the esp32
 // Update checks the magic only.
-std::optional<std::string> check_sketch(const device_profile& d, byte_view body) {
+std::optional<std::string> check_sketch(const device_profile& d, const received_image& image) {
+    const byte_view body(image.head);
     if (!is_esp8266(d)) {
         if (body[0] != 0xE9) return "Wrong Magic Byte (0x" + to_hex(body.subspan(0, 1)) + ")";
         return std::nullopt;
     }
     if (body[0] == 0x1F) return std::nullopt;
     if (body[0] != 0xE9) return "Verify Bin Header Failed (first byte 0x" + to_hex(body.subspan(0, 1)) + ")";
-    if (body.size() < 4) return "Verify Bin Header Failed (" + std::to_string(body.size()) + " bytes)";
+    if (body.size() < 4) return "Verify Bin Header Failed (" + std::to_string(image.size) + " bytes)";
     if (auto label = flash_size_label(info(chip::esp8266), body[3] >> 4)) {
         if (release::flash_size_bytes(*label) > d.flash_size)
             return "New Binary Does Not Fit Flash Size (" + std::string(*label) + " > " + std::to_string(d.flash_size >> 10) +
@@ -92,19 +98,26 @@ std::optional<std::string> check_sketch(const device_profile& d, byte_view body)
 
 }  // namespace
 
+received_image receive_whole(byte_view body) {
+    received_image r;
+    r.head.assign(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(std::min(body.size(), received_image::head_size)));
+    r.size = body.size();
+    r.md5 = to_hex(md5(body));
+    return r;
+}
+
 std::optional<std::string> check_image(const device_profile& d, std::optional<std::uint64_t> length, std::string_view x_md5,
-                                       byte_view body) {
-    if (length && body.size() != *length)
-        return "Update end failed: wrote " + std::to_string(body.size()) + " of " + std::to_string(*length) + " bytes";
-    if (body.empty()) return "empty body";
+                                       const received_image& image) {
+    if (length && image.size != *length)
+        return "Update end failed: wrote " + std::to_string(image.size) + " of " + std::to_string(*length) + " bytes";
+    if (image.size == 0) return "empty body";
     if (!d.spiffs) {
-        if (auto error = check_sketch(d, body)) return error;
+        if (auto error = check_sketch(d, image)) return error;
     }
     if (!x_md5.empty()) {
         std::string want(x_md5);
         std::transform(want.begin(), want.end(), want.begin(), [](unsigned char ch) { return std::tolower(ch); });
-        const auto got = to_hex(md5(body));
-        if (want != got) return "MD5 Check Failed (expected " + want + ", got " + got + ")";
+        if (want != image.md5) return "MD5 Check Failed (expected " + want + ", got " + image.md5 + ")";
     }
     return std::nullopt;
 }

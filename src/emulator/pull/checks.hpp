@@ -51,11 +51,25 @@ std::optional<std::string> arduino_status_error(unsigned status);
 // partition in spiffs mode).
 std::optional<std::string> check_length(const device_profile& device, std::optional<std::uint64_t> content_length);
 
+// esp32FOTA takes a firmware answer only with Content-Type application/octet-stream (its check
+// before Update.begin()); the other clients do not look.
+std::optional<std::string> check_content_type(const device_profile& device, std::string_view content_type);
+
+// What a device keeps of an image while it streams into flash: the first bytes (the header the
+// checks read), the length and the MD5 (lower-case hex) — not the image.
+struct received_image {
+    bytes head;  // the first head_size bytes (fewer when the image is shorter)
+    std::uint64_t size = 0;
+    std::string md5;
+    static constexpr std::size_t head_size = 16;
+};
+received_image receive_whole(byte_view body);
+
 // The whole body as Update would take it: length equal to Content-Length; for a sketch the magic
 // byte (0xE9; 0x1F gzip on ESP8266) and, on ESP8266, the image header's flash size within the
 // chip's (ESP8266httpUpdate's "New Binary Does Not Fit Flash Size"); x-MD5 when sent.
 std::optional<std::string> check_image(const device_profile& device, std::optional<std::uint64_t> content_length,
-                                       std::string_view x_md5, byte_view body);
+                                       std::string_view x_md5, const received_image& image);
 
 // esp32FOTA's manifest: the entry of the device's type, {"type","version","url"} or
 // {"type","version","host","port","bin"}, in an object or an array. Fails on anything else.

@@ -132,7 +132,7 @@ private:
     void fail(attempt& out, errc code, const std::string& what, const beast::error_code& ec, std::string hint = {}) const {
         std::string why = ec == beast::error::timeout ? "no progress for " + std::to_string(settings_.timeout.count()) + " ms"
                                                        : ec.message();
-        out.error = make_failure(code, where_ + ": " + what + ": " + why, std::move(hint));
+        out.error = make_failure(code, where_ + ": " + what + (ec ? ": " + why : std::string()), std::move(hint));
     }
 
     awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(attempt& out) {
@@ -201,7 +201,8 @@ private:
         a.status = parser.get().result_int();
         for (const auto& f : parser.get()) a.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
         if (auto n = parser.content_length()) a.content_length = *n;
-        if (req_.want_body && !req_.want_body(a)) {
+        const body_use use = req_.on_head ? req_.on_head(a) : body_use::keep;
+        if (use == body_use::skip) {
             a.skipped = true;
             co_return;
         }
@@ -212,19 +213,29 @@ private:
             tcp.expires_after(settings_.timeout);
             co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
             if (ec == http::error::need_buffer) ec = {};
-            const std::size_t got = chunk.size() - parser.get().body().size;
-            a.body.insert(a.body.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
-            if (req_.drop_after && a.body.size() >= *req_.drop_after) {
-                a.body.resize(*req_.drop_after);
+            std::uint64_t got = chunk.size() - parser.get().body().size;
+            if (req_.drop_after) got = std::min(got, *req_.drop_after - a.received);
+            const byte_view piece(chunk.data(), static_cast<std::size_t>(got));
+            if (use == body_use::stream) {
+                req_.stream(piece);
+            } else if (a.body.size() + piece.size() > keep_limit) {
+                co_return fail(out, errc::protocol_violation, "the answer is larger than 1 MiB", {});
+            } else {
+                a.body.insert(a.body.end(), piece.begin(), piece.end());
+            }
+            a.received += got;
+            if (req_.drop_after && a.received >= *req_.drop_after) {
                 a.cut = true;
                 // Unread data makes the close a reset, as when a link vanishes.
                 beast::error_code ignored;
                 tcp.socket().close(ignored);
                 co_return;
             }
-            if (ec) co_return fail(out, errc::connection_lost, "the body broke off after " + std::to_string(a.body.size()) + " bytes", ec);
+            if (ec) co_return fail(out, errc::connection_lost, "the body broke off after " + std::to_string(a.received) + " bytes", ec);
         }
     }
+
+    static constexpr std::size_t keep_limit = std::size_t{1} << 20;
 
     asio::io_context& io_;
     const client_settings& settings_;

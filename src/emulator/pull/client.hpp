@@ -35,21 +35,27 @@ struct http_answer {
     unsigned status = 0;
     header_list headers;
     std::optional<std::uint64_t> content_length;
-    bytes body;
-    bool cut = false;      // dropped on purpose (drop_after)
-    bool skipped = false;  // the body was not read: want_body said no
+    bytes body;                  // when kept (body_use::keep)
+    std::uint64_t received = 0;  // body bytes read, kept or streamed
+    bool cut = false;            // dropped on purpose (drop_after)
+    bool skipped = false;        // the body was not read (body_use::skip)
 
     std::string header(std::string_view name) const;  // "" when absent; names in any case
 };
+
+// What to do with a body once the status line and headers are in: keep it in the answer (small
+// texts: manifests, versions, a refusal's reason; at most 1 MiB), hand it piece by piece to
+// `stream` (an image goes to flash, not to memory), or close the connection without reading it,
+// as the Arduino clients do when the size is missing or too large.
+enum class body_use { keep, stream, skip };
 
 struct http_request {
     http_url url;
     header_list headers;
     bool http10 = false;                      // the Arduino clients' useHTTP10(true)
     std::optional<std::uint64_t> drop_after;  // close the connection after this many body bytes
-    // Asked once the status line and headers are in: false closes the connection without reading
-    // the body, as the Arduino clients do when the size is missing or too large.
-    std::function<bool(const http_answer&)> want_body;
+    std::function<body_use(const http_answer&)> on_head;  // unset: keep
+    std::function<void(byte_view)> stream;
 };
 
 struct client_settings {

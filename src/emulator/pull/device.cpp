@@ -4,6 +4,7 @@
 #include <otaflash/io/file.hpp>
 #include <otaflash/util/hex.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -35,6 +36,26 @@ struct run_state : std::enable_shared_from_this<run_state> {
     std::chrono::steady_clock::time_point started;
     result_event report;
     int downloads = 0;
+    // The image so far, as the device holds it: written to "flash" (kept only for --out), hashed
+    // on the way, its header bytes remembered. A resumed download adds to it.
+    received_image image;
+    hasher image_md5{digest_kind::md5};
+    bytes kept;
+    std::optional<std::uint64_t> total;  // Content-Length of the full answer
+    std::string etag;                    // its ETag, for If-Range
+
+    void restart_image() {
+        image = {};
+        image_md5 = hasher(digest_kind::md5);
+        kept.clear();
+    }
+    void write_image(byte_view piece) {
+        const auto room = received_image::head_size - std::min(image.head.size(), received_image::head_size);
+        image.head.insert(image.head.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(std::min(room, piece.size())));
+        image.size += piece.size();
+        image_md5.update(piece);
+        if (!settings.out.empty()) kept.insert(kept.end(), piece.begin(), piece.end());
+    }
 
     const device_profile& profile() const { return settings.profile; }
     bool arduino() const {
@@ -56,7 +77,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
     }
 
     void get(const std::string& url, header_list headers, std::optional<std::uint64_t> drop,
-             std::function<void(http_answer)> next) {
+             std::function<void(http_answer)> next, std::function<body_use(const http_answer&)> on_head = {}) {
         auto parsed = parse_url(url);
         if (!parsed) return fail(errc::protocol_violation, parsed.error().message);
         http_request r;
@@ -64,10 +85,8 @@ struct run_state : std::enable_shared_from_this<run_state> {
         r.headers = std::move(headers);
         r.http10 = arduino();
         r.drop_after = drop;
-        if (arduino()) {
-            // HTTPUpdate reads Content-Length first and stops there when it is missing or too large.
-            r.want_body = [this](const http_answer& a) { return a.status != 200 || !check_length(profile(), a.content_length); };
-        }
+        r.on_head = std::move(on_head);
+        r.stream = [this](byte_view piece) { write_image(piece); };
         request_event ev{profile().mac, "GET", url, 0, {}, 0, false};
         for (const auto& [k, v] : r.headers)
             if (k == "Range") ev.range = v;
@@ -79,7 +98,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
                                                       (a.error().hint.empty() ? "" : " (" + a.error().hint + ")"));
             }
             ev.status = a->status;
-            ev.bytes = a->body.size();
+            ev.bytes = a->received;
             ev.cut = a->cut;
             self->sink.on_event(ev);
             next(std::move(*a));
@@ -90,7 +109,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
         auto self = shared_from_this();
         switch (profile().kind) {
         case client_kind::esp8266_httpupdate:
-        case client_kind::esp32_httpupdate: return download(settings.url, {}, {}, {});
+        case client_kind::esp32_httpupdate: return download(settings.url);
         case client_kind::esp32fota:
             return get(settings.url, {}, std::nullopt, [self](http_answer a) {
                 if (a.status != 200) return self->refused(a.status, "manifest: HTTP " + std::to_string(a.status), a.body);
@@ -100,7 +119,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
                 self->report.offered = entry->version;
                 if (!fota_wants(self->profile().version, entry->version))
                     return self->finish("no_update", "manifest offers " + entry->version + ", running " + self->profile().version);
-                self->download(entry->url, {}, {}, {});
+                self->download(entry->url);
             });
         case client_kind::raw: {
             std::string base = settings.url;
@@ -111,65 +130,78 @@ struct run_state : std::enable_shared_from_this<run_state> {
                 self->report.offered = offered;
                 if (!raw_wants(self->profile().version, offered))
                     return self->finish("no_update", "/version says " + offered + ", the same");
-                self->download(base + "/firmware.bin", {}, {}, {});
+                self->download(base + "/firmware.bin");
             });
         }
         }
     }
 
-    // `have`: the bytes of a cut download so far; `etag` and `total` from its first answer.
-    void download(std::string url, bytes have, std::string etag, std::optional<std::uint64_t> total) {
+    // A download, or after a cut the rest of it: esp32fota and raw ask for what they lack with
+    // Range and If-Range; the Arduino clients ask for everything again.
+    void download(std::string url) {
         ++downloads;
         header_list headers = arduino() ? arduino_headers(profile(), profile().spiffs ? "spiffs" : "sketch") : header_list{};
-        const bool resuming = !have.empty();
+        const bool resuming = !arduino() && image.size > 0;
         if (resuming) {
-            headers.emplace_back("Range", "bytes=" + std::to_string(have.size()) + "-");
+            headers.emplace_back("Range", "bytes=" + std::to_string(image.size) + "-");
             if (!etag.empty()) headers.emplace_back("If-Range", etag);
         }
         const auto drop = downloads == 1 ? settings.drop_after : std::nullopt;
-        get(url, std::move(headers), drop,
-            [self = shared_from_this(), url, have = std::move(have), resuming, etag, total](http_answer a) mutable {
-                self->on_body(std::move(url), std::move(have), resuming, std::move(etag), total, std::move(a));
-            });
+        get(
+            url, std::move(headers), drop,
+            [self = shared_from_this(), url, resuming](http_answer a) { self->on_body(url, resuming, std::move(a)); },
+            [this, resuming](const http_answer& a) { return on_head(a, resuming); });
     }
 
-    void on_body(std::string url, bytes have, bool resuming, std::string etag, std::optional<std::uint64_t> total,
-                 http_answer a) {
+    // Before the body: a whole image starts over (the Arduino clients stop after the headers when
+    // Content-Length is missing or too large; the others too, Update.begin() would refuse it), a
+    // part must continue exactly where the cut left off; anything else is an error text.
+    body_use on_head(const http_answer& a, bool resuming) {
+        if (a.status == 200) {
+            if (check_length(profile(), a.content_length) || check_content_type(profile(), a.header("Content-Type")))
+                return body_use::skip;
+            restart_image();
+            return body_use::stream;
+        }
+        if (a.status == 206) return resuming && continues(a) ? body_use::stream : body_use::skip;
+        return body_use::keep;
+    }
+    bool continues(const http_answer& a) const {
+        return a.header("Content-Range").starts_with("bytes " + std::to_string(image.size) + "-");
+    }
+
+    void on_body(const std::string& url, bool resuming, http_answer a) {
         if (arduino()) {
             if (a.status == 304) return finish("no_update", *arduino_status_error(304));
             if (auto error = arduino_status_error(a.status)) return refused(a.status, *error, a.body);
         } else if (a.status != 200 && a.status != 206) {
             return refused(a.status, "HTTP " + std::to_string(a.status) + " for " + url, a.body);
         }
-        if (a.status == 206 && resuming) {
-            // Content-Range: bytes FIRST-LAST/TOTAL must continue exactly where the cut left off.
-            const auto range = a.header("Content-Range");
-            const std::string want = "bytes " + std::to_string(have.size()) + "-";
-            if (!range.starts_with(want))
-                return fail(errc::protocol_violation,
-                            "Content-Range '" + range + "' does not continue at " + std::to_string(have.size()));
-            ++report.resumed;
-            have.insert(have.end(), a.body.begin(), a.body.end());
-        } else if (a.status == 200) {
+        if (a.status == 200) {
             total = a.content_length;
-            if (auto error = check_length(profile(), total)) return fail(errc::image_check_failed, *error);
-            have = std::move(a.body);  // a server that ignores Range (or a changed ETag) sends it all again
             etag = a.header("ETag");
-        } else {
+            if (auto error = check_length(profile(), total)) return fail(errc::image_check_failed, *error);
+            if (auto error = check_content_type(profile(), a.header("Content-Type"))) return fail(errc::image_check_failed, *error);
+        } else if (!resuming) {
             return fail(errc::protocol_violation, "HTTP 206 without a Range request");
+        } else if (a.skipped) {
+            return fail(errc::protocol_violation, "Content-Range '" + a.header("Content-Range") + "' does not continue at " +
+                                                      std::to_string(image.size));
+        } else {
+            ++report.resumed;
         }
         if (a.cut) {
             if (downloads >= settings.attempts)
-                return fail(errc::connection_lost, "connection lost after " + std::to_string(have.size()) + " bytes, " +
+                return fail(errc::connection_lost, "connection lost after " + std::to_string(image.size) + " bytes, " +
                                                        std::to_string(downloads) + " downloads");
-            if (arduino()) return download(std::move(url), {}, {}, {});  // no Range: from the start
-            return download(std::move(url), std::move(have), std::move(etag), total);
+            return download(url);
         }
-        if (auto error = check_image(profile(), total, a.header("x-MD5"), have)) return fail(errc::image_check_failed, *error);
-        report.bytes = have.size();
-        report.md5 = to_hex(md5(have));
+        image.md5 = to_hex(image_md5.finish());
+        if (auto error = check_image(profile(), total, a.header("x-MD5"), image)) return fail(errc::image_check_failed, *error);
+        report.bytes = image.size;
+        report.md5 = image.md5;
         if (!settings.out.empty()) {
-            if (auto written = write_file_atomic(settings.out, have); !written)
+            if (auto written = write_file_atomic(settings.out, kept); !written)
                 return fail(written.error().code, written.error().message);
             report.file = settings.out;
         }

@@ -31,11 +31,12 @@ constexpr const char* program = "otaflash-pull-device";
 constexpr const char* footer = R"(Kinds: esp8266-httpupdate and esp32-httpupdate GET --url as the Arduino cores do (HTTP/1.0,
 x-ESP8266-*/x-ESP32-* headers: MAC, free space, sketch MD5, chip size, mode, version; 304 = no
 update); esp32fota GETs the JSON manifest at --url, compares its semantic version and GETs its
-url; raw GETs URL/version, compares the text and GETs URL/firmware.bin. Every image is judged as
-the device would: Content-Length present and within the free space (--fs-size in spiffs mode),
-magic byte 0xE9 (0x1F gzip on ESP8266), on ESP8266 the header's flash size within --flash-size,
-x-MD5 when sent, the length as announced. --drop-after N cuts the first download after N bytes:
-esp32fota and raw resume with Range and If-Range, the Arduino clients start over.
+url (application/octet-stream only); raw GETs URL/version, compares the text and GETs
+URL/firmware.bin. Every image is judged as the device would: Content-Length present and within
+the free space (--fs-size in spiffs mode), magic byte 0xE9 (0x1F gzip on ESP8266), on ESP8266
+the header's flash size within --flash-size, x-MD5 when sent, the length as announced.
+--drop-after N cuts the first download after N bytes: esp32fota and raw resume with Range and
+If-Range, the Arduino clients start over.
 
 Fleets: --count N devices like the options say (MACs counting up from --mac), and --devices SPEC
 (repeatable) for groups that differ: count=N plus device options as KEY=VALUE without dashes.

@@ -5,6 +5,7 @@
 #include "serial_speed.hpp"
 
 #include <otaflash/io/file.hpp>
+#include <otaflash/net/bind_failure.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -81,9 +82,7 @@ struct device::impl {
         if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
         if (!ec) acceptor.bind(local, ec);
         if (!ec) acceptor.listen(1, ec);
-        if (ec)
-            return make_failure(errc::bind_failed, "cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + ec.message(),
-                                "choose another --rfc2217 port, or 0 for any free one");
+        if (ec) return net::bind_failure("127.0.0.1", port, ec, {"--rfc2217", "--rfc2217"});
         rfc2217_port = acceptor.local_endpoint().port();
         return {};
     }

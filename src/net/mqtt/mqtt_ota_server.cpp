@@ -29,7 +29,7 @@ struct mqtt_ota_server::impl {
     bool failed = false;
     std::optional<failure> fatal_failure;
     std::string last_failure;
-    event_loop::timer_id deadline = 0;
+    event_loop::timer_id deadline = 0;  // the broker must take us (back) by then: at start, after a loss
     std::uint64_t messages = 0;
     std::uint64_t publishes = 0;
 
@@ -37,13 +37,39 @@ struct mqtt_ota_server::impl {
         if (client->publish(p.topic, p.payload, p.qos, p.retain)) ++publishes;
     }
 
-    void fatal(const failure& f) {
+    void fatal(failure f) {
         if (failed) return;
         failed = true;
+        if (ever_ready && f.code == errc::broker_refused)
+            f.message += " (on reconnecting: it had accepted the login before)";
         fatal_failure = f;
         if (deadline) loop.cancel_timer(deadline);
+        deadline = 0;
         client->stop();
         observer.on_fatal(f);
+    }
+
+    // Started at start() and again when a broker that had taken us is lost; ready() cancels it.
+    void await_broker() {
+        if (deadline) return;
+        const auto lost_at = std::chrono::steady_clock::now();
+        deadline = loop.call_after(options.connect_deadline, [this, lost_at] {
+            deadline = 0;
+            const auto broker = mq::to_string(options.client.broker);
+            const std::string why = last_failure.empty() ? std::string() : " (" + last_failure + ")";
+            if (!ever_ready)
+                return fatal(make_failure(errc::broker_unreachable,
+                                          "no MQTT broker answered at " + broker + " within " +
+                                              std::to_string(options.connect_deadline.count()) + " ms" + why,
+                                          "start the broker or check --mqtt's host and port (and that mqtts:// "
+                                          "matches a TLS listener); --mqtt-connect-timeout waits longer"));
+            const auto out = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - lost_at);
+            fatal(make_failure(errc::broker_unreachable,
+                               "lost the MQTT broker at " + broker + " and it has not taken serve back within " +
+                                   std::to_string(out.count()) + " ms" + why + "; devices cannot be served",
+                               "bring the broker back and start serve again (a supervisor can restart it on exit 5); "
+                               "--mqtt-connect-timeout waits longer through a broker restart"));
+        });
     }
 
     void on_connected() {
@@ -61,11 +87,9 @@ struct mqtt_ota_server::impl {
 
     void ready() {
         const bool again = ever_ready;
-        if (!ever_ready) {
-            ever_ready = true;
-            if (deadline) loop.cancel_timer(deadline);
-            deadline = 0;
-        }
+        ever_ready = true;
+        if (deadline) loop.cancel_timer(deadline);
+        deadline = 0;
         for (const auto& p : queued) send(p);
         queued.clear();
         observer.on_ready(again);
@@ -94,21 +118,14 @@ result<void> mqtt_ota_server::start() {
     events.refused = [&s](const failure& f) { s.fatal(f); };
     events.lost = [&s](std::string_view why) {
         s.last_failure = why;
-        if (s.ever_ready) s.observer.on_connection_lost(why);
+        if (!s.ever_ready) return;
+        s.await_broker();
+        s.observer.on_connection_lost(why);
     };
     events.message = [&s](std::string_view topic, byte_view payload) { s.on_message(topic, payload); };
     events.subscribed = [&s](int id) { s.on_subscribed(id); };
     s.client = std::make_unique<mqtt_client>(s.loop, s.options.client, std::move(events), s.log);
-    s.deadline = s.loop.call_after(s.options.connect_deadline, [&s] {
-        s.deadline = 0;
-        if (s.ever_ready) return;
-        s.fatal(make_failure(errc::broker_unreachable,
-                             "no MQTT broker answered at " + mq::to_string(s.options.client.broker) + " within " +
-                                 std::to_string(s.options.connect_deadline.count()) + " ms" +
-                                 (s.last_failure.empty() ? std::string() : " (" + s.last_failure + ")"),
-                             "start the broker or check --mqtt's host and port (and that mqtts:// matches a TLS "
-                             "listener); --mqtt-connect-timeout waits longer"));
-    });
+    s.await_broker();
     return s.client->start();
 }
 

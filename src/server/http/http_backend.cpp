@@ -8,6 +8,7 @@
 
 #include <otaflash/io/limits.hpp>
 #include <otaflash/net/address.hpp>
+#include <otaflash/net/bind_failure.hpp>
 #include <otaflash/util/endpoint_text.hpp>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -52,7 +53,7 @@ public:
     explicit http_backend(settings options) : options_(std::move(options)) {}
 
     result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog& catalog,
-                                           serve::event_sink sink) override {
+                                           serve::event_sink sink, serve::failure_sink) override {
         auto state = std::make_shared<server_state>(loop.native().io, options_);
         state->catalog = &catalog;
         state->sink = std::move(sink);

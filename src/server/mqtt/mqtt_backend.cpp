@@ -52,9 +52,10 @@ public:
     mqtt_backend(mqtt_backend_options options, log_sink& log) : options_(std::move(options)), log_(log) {}
 
     result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog& catalog,
-                                           serve::event_sink sink) override {
+                                           serve::event_sink sink, serve::failure_sink failed) override {
         loop_ = &loop;
         sink_ = std::move(sink);
+        failed_ = std::move(failed);
         releases_ = std::make_unique<catalog_releases>(catalog);
         const auto& profile = *options_.server.profile;
         if (!profile.names_devices)
@@ -70,6 +71,7 @@ public:
                                         " needs exactly one release title to announce",
                                     "serve one title, or leave out --trigger");
         if (auto ready = server_->start_and_wait(); !ready) return std::move(ready).error();
+        serving_ = true;
         return std::vector<std::string>{mq::to_string(options_.server.client.broker)};
     }
 
@@ -104,8 +106,9 @@ public:
         log_.write(log_level::warn, "lost the MQTT broker (" + std::string(why) + "); reconnecting with backoff");
     }
     void on_fatal(const failure& f) override {
-        // Before start() returned this is its result; later (refused on a reconnect) serving has ended.
-        log_.write(log_level::error, f.message + (f.hint.empty() ? std::string() : " (" + f.hint + ")"));
+        // Before start() returned this is its result; later (a reconnect refused or not made in
+        // time) serving has ended, and so does the run.
+        if (serving_) failed_(f);
     }
 
     void on_device(const mq::responder_event& event) override {
@@ -190,6 +193,8 @@ private:
     net::event_loop* loop_ = nullptr;
     bool up_ = false;
     serve::event_sink sink_;
+    serve::failure_sink failed_;
+    bool serving_ = false;  // start() succeeded
     std::unique_ptr<catalog_releases> releases_;
     std::unique_ptr<net::mqtt_ota_server> server_;
     struct exchange {

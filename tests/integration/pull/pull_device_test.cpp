@@ -3,6 +3,7 @@
 // resumed (and counted once by serve), HTTPS with a certificate made at test time, a fleet that
 // ends `serve --expect`.
 
+#include "ota_host.hpp"
 #include "serve_harness.hpp"
 
 #include <otaflash/crypto/digest.hpp>
@@ -11,8 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
+#include <thread>
 
 using namespace otaflash;
 using namespace otaflash::test;
@@ -39,8 +42,8 @@ struct device_run {
 
 // Every wait bounded: 5 s per step inside the device, 60 s for the whole process.
 device_run pull(std::vector<std::string> args) {
+    if (std::find(args.begin(), args.end(), "--timeout") == args.end()) args.insert(args.end(), {"--timeout", "5000"});
     args.insert(args.begin(), bin_path("otaflash-pull-device"));
-    args.insert(args.end(), {"--timeout", "5000"});
     process_options options;
     options.timeout = std::chrono::seconds(60);
     device_run run{run_process(args, options), {}};
@@ -65,6 +68,48 @@ json summary_of(serve_process& s) {
         if (!j.is_discarded() && j.value("event", "") == "summary") return j;
     }
     return nullptr;
+}
+
+// An HTTP server that answers each connection, in turn, with the next canned answer, and keeps
+// what each request said. For answers `otaflash serve` never gives.
+class canned_server {
+public:
+    explicit canned_server(std::vector<std::string> answers)
+        : answers_(std::move(answers)), thread_([this] { serve(); }) {}
+    ~canned_server() {
+        if (thread_.joinable()) thread_.join();
+    }
+    std::uint16_t port() const { return server_.port(); }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port()) + path; }
+    // The requests received: waits until every answer was given (or an accept timed out).
+    const std::vector<std::string>& requests() {
+        if (thread_.joinable()) thread_.join();
+        return requests_;
+    }
+
+private:
+    void serve() {
+        for (const auto& answer : answers_) {
+            auto conn = server_.accept(std::chrono::seconds(10));
+            if (!conn) return;
+            std::string request;
+            while (request.find("\r\n\r\n") == std::string::npos) {
+                auto piece = conn->receive(std::chrono::seconds(5));
+                if (piece.bytes.empty()) break;
+                request += piece.bytes;
+            }
+            requests_.push_back(request);
+            conn->send(answer);
+        }
+    }
+    tcp_server server_;
+    std::vector<std::string> answers_;
+    std::vector<std::string> requests_;
+    std::thread thread_;
+};
+
+std::string answer(const std::string& head, const bytes& body) {
+    return head + "\r\n\r\n" + std::string(body.begin(), body.end());
 }
 
 }  // namespace
@@ -142,6 +187,9 @@ TEST_F(PullDevice, Esp32HttpUpdateAppliesAnEsp32Image) {
     EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
     EXPECT_EQ(run.result()["outcome"], "updated");
     expect_file(got, image32);
+    auto nowhere = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin"), "--out", dir.file("no/such/dir.bin")});
+    EXPECT_EQ(nowhere.r.exit_code, 9) << nowhere.r.out;
+    EXPECT_EQ(nowhere.result()["code"], "write_failed");
 }
 
 TEST_F(PullDevice, SpiffsModeFetchesTheFilesystemImage) {
@@ -278,6 +326,12 @@ TEST_F(PullDevice, HttpsWithATestCertificateOnlyWhenTrusted) {
     auto insecure = pull({"--kind", "raw", "--url", base, "--insecure"});
     EXPECT_EQ(insecure.r.exit_code, 0) << insecure.r.out;
     EXPECT_EQ(insecure.result()["outcome"], "updated");
+    // HTTP/1.0 over TLS, as HTTPUpdate with a WiFiClientSecure.
+    auto arduino = pull({"--kind", "esp32-httpupdate", "--url", base + "/firmware.bin", "--ca-cert", cert, "--mac",
+                         "24:0A:C4:00:00:42"});
+    EXPECT_EQ(arduino.r.exit_code, 0) << arduino.r.out;
+    EXPECT_EQ(arduino.result()["md5"], to_hex(md5(image32)));
+    EXPECT_TRUE(s.wait_line("24:0A:C4:00:00:42 https delivered GET /firmware.bin"));
 }
 
 TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
@@ -298,10 +352,111 @@ TEST_F(PullDevice, AFleetEndsServeExpectWithZero) {
     EXPECT_EQ(served.exit_code, 0) << served.err;
 }
 
+TEST_F(PullDevice, UnauthorizedIsExit6AndMixedFailuresExit12) {
+    process_options env;
+    env.env["OTAFLASH_DEVICE_PASSWORD"] = "s3cret";
+    serve_process s({file8266, "--version", "2.4.0", "--device-user", "ota"}, env);
+    ASSERT_TRUE(s.started()) << s.first_line();
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin")});
+    EXPECT_EQ(run.r.exit_code, 6) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Unauthorized (401)");
+    EXPECT_EQ(run.result()["code"], "auth_failed");
+    refused_port closed;
+    auto mixed = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--devices",
+                       "count=1,kind=raw,url=http://127.0.0.1:" + std::to_string(closed.port()) + "/"});
+    EXPECT_EQ(mixed.r.exit_code, 12) << mixed.r.out;
+}
+
+// A server that accepts and never answers: the device gives up after --timeout, and a signal
+// ends a wait at once.
+TEST_F(PullDevice, EveryWaitHasADeadlineAndASignalEndsIt) {
+    tcp_server silent;  // listens; connections complete in its backlog and hear nothing
+    const std::string where = "http://127.0.0.1:" + std::to_string(silent.port()) + "/firmware.bin";
+    const auto started = std::chrono::steady_clock::now();
+    auto run = pull({"--kind", "esp32-httpupdate", "--url", where, "--timeout", "300"});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(run.r.exit_code, 7) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], where + ": no answer: no progress for 300 ms");
+    EXPECT_LT(took, std::chrono::seconds(5));
+    ASSERT_EQ(run.requests().size(), 1u);
+    EXPECT_EQ(run.requests()[0]["status"], 0);
+
+    background_process waiting({bin_path("otaflash-pull-device"), "--kind", "esp32-httpupdate", "--url", where});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(waiting.pid(), SIGTERM);
+    auto stopped = waiting.stop(std::chrono::seconds(5));
+    EXPECT_EQ(stopped.exit_code, 143);
+}
+
+// Byte for byte what ESP8266httpUpdate sends: HTTP/1.0 and its headers.
+TEST_F(PullDevice, ArduinoRequestsAreHttp10WithTheCoreHeaders) {
+    canned_server server({"HTTP/1.0 304 Not Modified\r\nContent-Length: 0\r\n\r\n"});
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", server.url("/fw.bin?x=1"), "--mac", "18:FE:34:00:00:07",
+                     "--version", "3.1.4", "--flash-size", "1MB"});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.out;
+    ASSERT_EQ(server.requests().size(), 1u);
+    const std::string& request = server.requests()[0];
+    EXPECT_TRUE(request.starts_with("GET /fw.bin?x=1 HTTP/1.0\r\n")) << request;
+    for (const char* line : {"\r\nUser-Agent: ESP8266-http-Update\r\n", "\r\nx-ESP8266-STA-MAC: 18:FE:34:00:00:07\r\n",
+                             "\r\nx-ESP8266-chip-size: 1048576\r\n", "\r\nx-ESP8266-mode: sketch\r\n",
+                             "\r\nx-ESP8266-version: 3.1.4\r\n"})
+        EXPECT_NE(request.find(line), std::string::npos) << line << " not in\n" << request;
+    EXPECT_EQ(request.find("Range"), std::string::npos);
+}
+
+// What serve never answers: esp32FOTA refuses a firmware answer that is not an octet stream, and
+// every client refuses one without Content-Length, before reading the body.
+TEST_F(PullDevice, WrongContentTypeOrNoLengthIsRefusedAfterTheHeaders) {
+    const bytes image = esp32_image(8 * 1024);
+    const std::string size = std::to_string(image.size());
+    {
+        canned_server firmware({answer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + size, image)});
+        const std::string manifest = R"({"type":"esp32-fota-http","version":"9.0.0","url":")" + firmware.url("/fw.bin") + R"("})";
+        canned_server fota({answer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                       std::to_string(manifest.size()),
+                                   bytes(manifest.begin(), manifest.end()))});
+        auto run = pull({"--kind", "esp32fota", "--url", fota.url("/manifest.json")});
+        EXPECT_EQ(run.r.exit_code, 8) << run.r.out;
+        EXPECT_EQ(run.result()["detail"], "There was no valid content type in the response ('text/html')");
+        ASSERT_EQ(run.requests().size(), 2u);
+        EXPECT_EQ(run.requests()[1]["status"], 200);
+        EXPECT_EQ(run.requests()[1]["bytes"], 0);  // closed after the headers
+    }
+    canned_server chunked({answer("HTTP/1.1 200 OK\r\nContent-Length: 5", bytes{'9', '.', '9', '.', '9'}),
+                           "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "4\r\n\xE9\x03\x02\x20\r\n0\r\n\r\n"});
+    auto run = pull({"--kind", "raw", "--url", chunked.url("/")});
+    EXPECT_EQ(run.r.exit_code, 8) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Server Did Not Report Size");
+    EXPECT_EQ(run.result()["code"], "image_check_failed");
+}
+
+// A resumed download whose Content-Range does not continue where the cut was is refused.
+TEST_F(PullDevice, AResumeThatDoesNotContinueIsRefused) {
+    const bytes image = esp32_image(8 * 1024);
+    const std::string size = std::to_string(image.size());
+    canned_server server({answer("HTTP/1.1 200 OK\r\nContent-Length: 5", bytes{'9', '.', '9', '.', '9'}),
+                          answer("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nETag: \"abc\"\r\n"
+                                 "Content-Length: " + size, image),
+                          answer("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-" +
+                                     std::to_string(image.size() - 1) + "/" + size + "\r\nContent-Length: " + size,
+                                 image)});
+    auto run = pull({"--kind", "raw", "--url", server.url(""), "--drop-after", "1000"});
+    EXPECT_EQ(run.r.exit_code, 7) << run.r.out;
+    EXPECT_EQ(run.result()["detail"], "Content-Range 'bytes 0-" + std::to_string(image.size() - 1) + "/" + size +
+                                          "' does not continue at 1000");
+    ASSERT_EQ(server.requests().size(), 3u);
+    EXPECT_NE(server.requests()[2].find("\r\nRange: bytes=1000-\r\n"), std::string::npos) << server.requests()[2];
+    EXPECT_NE(server.requests()[2].find("\r\nIf-Range: \"abc\"\r\n"), std::string::npos) << server.requests()[2];
+}
+
 TEST_F(PullDevice, NoServerIsUnreachableAndUsageMistakesExit2) {
-    auto nobody = pull({"--kind", "raw", "--url", "http://127.0.0.1:1/"});
+    refused_port closed;
+    auto nobody = pull({"--kind", "raw", "--url", "http://127.0.0.1:" + std::to_string(closed.port()) + "/"});
     EXPECT_EQ(nobody.r.exit_code, 5) << nobody.r.out;
     EXPECT_EQ(nobody.result()["code"], "host_not_found");
+    EXPECT_NE(nobody.result()["detail"].get<std::string>().find("cannot connect: Connection refused"), std::string::npos)
+        << nobody.result();
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"--url", "ftp://h/"}, {"--url", "http://h/", "--kind", "esp9000"},
           {"--url", "http://h/", "--mode", "ota"}, {"--url", "http://h/", "--insecure", "--ca-cert", "x.pem"},

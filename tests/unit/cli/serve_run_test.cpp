@@ -23,7 +23,8 @@ public:
                               std::function<void()> after = {})
         : events_(std::move(events)), start_error_(std::move(start_error)), after_(std::move(after)) {}
 
-    result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog&, serve::event_sink sink) override {
+    result<std::vector<std::string>> start(net::event_loop& loop, const release::catalog&, serve::event_sink sink,
+                                           serve::failure_sink failed) override {
         if (start_error_) return *start_error_;
         loop_ = &loop;
         auto delay = 10ms;
@@ -32,14 +33,16 @@ public:
             delay += 10ms;
         }
         if (after_) timers_.push_back(loop.call_after(delay, after_));
+        if (fails_later) timers_.push_back(loop.call_after(delay, [failed, f = *fails_later] { failed(f); }));
         return std::vector<std::string>{"http://127.0.0.1:1/"};
     }
     void stop(std::chrono::milliseconds, std::function<void()> done) override {
-        ++stops;
+        ++*stops;
         for (auto id : timers_) loop_->cancel_timer(id);
         loop_->call_after(0ms, std::move(done));
     }
-    int stops = 0;
+    std::shared_ptr<int> stops = std::make_shared<int>(0);  // outlives the backend, which run_serve destroys
+    std::optional<failure> fails_later;  // reported through the failure sink after the events
 
 private:
     std::vector<release::device_event> events_;
@@ -154,18 +157,6 @@ TEST(ServeRun, AStartFailureListensNowhere) {
     EXPECT_EQ(out.lines[0]["error"]["code"], "port_busy");
 }
 
-TEST(ServeRun, SigtermStopsTheBackendsAndExits143) {
-    auto backend = std::make_unique<scripted_backend>(std::vector{event("AA:BB:CC:DD:EE:01", release::event_kind::asked)},
-                                                      std::nullopt, [] { std::raise(SIGTERM); });
-    auto* seen = backend.get();
-    std::vector<std::unique_ptr<serve::backend>> list;
-    list.push_back(std::move(backend));
-    auto out = run(std::move(list), {}, {});
-    EXPECT_EQ(out.code, 143);
-    EXPECT_EQ(out.lines.back()["error"]["code"], "interrupted_sigterm");
-    (void)seen;
-}
-
 // A run whose lines never reached stdout (a full disk) is no success, in both output modes.
 TEST(ServeRun, AStdoutThatCannotBeWrittenExits13) {
     for (bool json_output : {true, false}) {
@@ -190,4 +181,40 @@ TEST(ServeRun, TextModeEndsWithTheTableAndTheCount) {
     EXPECT_EQ(out.lines.back(), "served 2 requests, 1 complete downloads, 1024 bytes");
     EXPECT_EQ(out.lines[out.lines.size() - 2],
               "AA:BB:CC:DD:EE:01    yes       delivered              1024  200 firmware");
+}
+
+// A transport that can no longer serve (its broker refused a reconnect) ends the run with its own
+// failure and exit code, after the table of what was served until then; every backend is stopped.
+TEST(ServeRun, AFailureAfterStartEndsTheRunWithItsCode) {
+    auto broken = std::make_unique<scripted_backend>(std::vector{event("AA:BB:CC:DD:EE:01", release::event_kind::delivered)});
+    broken->fails_later = make_failure(errc::broker_refused, "the broker refused the connection", "check the password");
+    auto other = std::make_unique<scripted_backend>(std::vector<release::device_event>{});
+    auto a = broken->stops;
+    auto b = other->stops;
+    std::vector<std::unique_ptr<serve::backend>> list;
+    list.push_back(std::move(broken));
+    list.push_back(std::move(other));
+    auto out = run(std::move(list), {}, {});
+    EXPECT_EQ(out.code, 6);
+    const auto& summary = out.lines.back();
+    EXPECT_EQ(summary["error"]["code"], "broker_refused");
+    EXPECT_EQ(summary["error"]["message"], "the broker refused the connection");
+    EXPECT_EQ(summary["error"]["hint"], "check the password");
+    EXPECT_EQ(summary["delivered"], 1);
+    EXPECT_EQ(*a, 1);
+    EXPECT_EQ(*b, 1);
+}
+
+// Last in this file: the signal stays latched for the rest of the process (the reporter then ends
+// every failure as interrupted), and these tests also run in one process outside ctest.
+TEST(ServeRun, SigtermStopsTheBackendsAndExits143) {
+    auto backend = std::make_unique<scripted_backend>(std::vector{event("AA:BB:CC:DD:EE:01", release::event_kind::asked)},
+                                                      std::nullopt, [] { std::raise(SIGTERM); });
+    auto stops = backend->stops;
+    std::vector<std::unique_ptr<serve::backend>> list;
+    list.push_back(std::move(backend));
+    auto out = run(std::move(list), {}, {});
+    EXPECT_EQ(out.code, 143);
+    EXPECT_EQ(out.lines.back()["error"]["code"], "interrupted_sigterm");
+    EXPECT_EQ(*stops, 1);
 }

@@ -87,26 +87,36 @@ TEST(PullChecks, ContentLengthMustBeThereAndFit) {
     EXPECT_EQ(*check_length(d, 4097), "Not Enough space (4097 > 4096)");
 }
 
+TEST(PullChecks, Esp32FotaWantsAnOctetStream) {
+    device_profile d;
+    d.kind = client_kind::esp32fota;
+    EXPECT_FALSE(check_content_type(d, "application/octet-stream"));
+    EXPECT_EQ(*check_content_type(d, "text/html"), "There was no valid content type in the response ('text/html')");
+    EXPECT_EQ(*check_content_type(d, ""), "There was no valid content type in the response ('')");
+    d.kind = client_kind::raw;  // Update.writeStream() does not ask
+    EXPECT_FALSE(check_content_type(d, "text/html"));
+}
+
 TEST(PullChecks, ImageLengthMagicAndMd5) {
     const bytes image = build_sized_app(chip::esp32, 8192, "2.0.0", 3);
     const auto md5_hex = to_hex(md5(image));
     device_profile d;
-    EXPECT_FALSE(check_image(d, image.size(), md5_hex, image));
+    EXPECT_FALSE(check_image(d, image.size(), md5_hex, receive_whole(image)));
     std::string upper = md5_hex;
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    EXPECT_FALSE(check_image(d, image.size(), upper, image));  // the device lowercases x-MD5
-    EXPECT_EQ(*check_image(d, image.size() + 1, "", image),
+    EXPECT_FALSE(check_image(d, image.size(), upper, receive_whole(image)));  // the device lowercases x-MD5
+    EXPECT_EQ(*check_image(d, image.size() + 1, "", receive_whole(image)),
               "Update end failed: wrote " + std::to_string(image.size()) + " of " + std::to_string(image.size() + 1) + " bytes");
     bytes bad = image;
     bad[0] = 0x00;
-    EXPECT_EQ(*check_image(d, bad.size(), "", bad), "Wrong Magic Byte (0x00)");
+    EXPECT_EQ(*check_image(d, bad.size(), "", receive_whole(bad)), "Wrong Magic Byte (0x00)");
     bad = image;
     bad.back() ^= 1;
-    EXPECT_EQ(*check_image(d, bad.size(), md5_hex, bad), "MD5 Check Failed (expected " + md5_hex + ", got " + to_hex(md5(bad)) + ")");
+    EXPECT_EQ(*check_image(d, bad.size(), md5_hex, receive_whole(bad)), "MD5 Check Failed (expected " + md5_hex + ", got " + to_hex(md5(bad)) + ")");
     d.spiffs = true;  // a filesystem image has no magic byte; its MD5 still counts
     const bytes fs(4096, 'F');
-    EXPECT_FALSE(check_image(d, fs.size(), to_hex(md5(fs)), fs));
-    EXPECT_TRUE(check_image(d, fs.size(), md5_hex, fs));
+    EXPECT_FALSE(check_image(d, fs.size(), to_hex(md5(fs)), receive_whole(fs)));
+    EXPECT_TRUE(check_image(d, fs.size(), md5_hex, receive_whole(fs)));
 }
 
 TEST(PullChecks, Esp8266ChecksTheHeadersFlashSizeAndTakesGzip) {
@@ -114,18 +124,18 @@ TEST(PullChecks, Esp8266ChecksTheHeadersFlashSizeAndTakesGzip) {
     d.kind = client_kind::esp8266_httpupdate;
     d.flash_size = 1u << 20;
     const bytes fits = esp8266_image(0x20);
-    EXPECT_FALSE(check_image(d, fits.size(), "", fits));
+    EXPECT_FALSE(check_image(d, fits.size(), "", receive_whole(fits)));
     const bytes big = esp8266_image(0x40);
-    EXPECT_EQ(*check_image(d, big.size(), "", big), "New Binary Does Not Fit Flash Size (4MB > 1024 KB)");
+    EXPECT_EQ(*check_image(d, big.size(), "", receive_whole(big)), "New Binary Does Not Fit Flash Size (4MB > 1024 KB)");
     d.flash_size = 4u << 20;
-    EXPECT_FALSE(check_image(d, big.size(), "", big));
+    EXPECT_FALSE(check_image(d, big.size(), "", receive_whole(big)));
     bytes other = fits;
     other[0] = 0x42;
-    EXPECT_EQ(*check_image(d, other.size(), "", other), "Verify Bin Header Failed (first byte 0x42)");
+    EXPECT_EQ(*check_image(d, other.size(), "", receive_whole(other)), "Verify Bin Header Failed (first byte 0x42)");
     const bytes gzip{0x1F, 0x8B, 0x08, 0x00};
-    EXPECT_FALSE(check_image(d, gzip.size(), "", gzip));
+    EXPECT_FALSE(check_image(d, gzip.size(), "", receive_whole(gzip)));
     d.kind = client_kind::esp32_httpupdate;  // the esp32 core flashes no gzip
-    EXPECT_EQ(*check_image(d, gzip.size(), "", gzip), "Wrong Magic Byte (0x1f)");
+    EXPECT_EQ(*check_image(d, gzip.size(), "", receive_whole(gzip)), "Wrong Magic Byte (0x1f)");
 }
 
 TEST(PullChecks, ManifestEntriesAndVersions) {
