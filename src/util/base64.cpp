@@ -3,6 +3,8 @@
 namespace otaflash {
 namespace {
 
+constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 int sextet(char c) noexcept {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -37,6 +39,22 @@ std::optional<bytes> from_base64(std::string_view text) {
         }
     }
     if (bits >= 6) return std::nullopt;  // a lone sextet carries no whole byte
+    return out;
+}
+
+std::string to_base64(byte_view data) {
+    std::string out;
+    out.reserve((data.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < data.size(); i += 3) {
+        const std::size_t left = data.size() - i;
+        std::uint32_t v = std::uint32_t{data[i]} << 16;
+        if (left > 1) v |= std::uint32_t{data[i + 1]} << 8;
+        if (left > 2) v |= data[i + 2];
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += left > 1 ? alphabet[(v >> 6) & 63] : '=';
+        out += left > 2 ? alphabet[v & 63] : '=';
+    }
     return out;
 }
 

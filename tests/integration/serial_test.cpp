@@ -7,6 +7,7 @@
 #include <subprocess.hpp>
 
 #include <otaflash/crypto/digest.hpp>
+#include <otaflash/util/base64.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <gtest/gtest.h>
@@ -627,22 +628,8 @@ std::pair<std::uint32_t, std::uint32_t> stub_ram(const std::string& chip) {
 std::string stub_json(const std::string& chip = "esp32", std::optional<std::uint32_t> entry = std::nullopt) {
     const auto [text_start, data_start] = stub_ram(chip);
     const bytes text = random_bytes(7000, 40), data = random_bytes(500, 41);
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    auto b64 = [](const bytes& in) {
-        std::string out;
-        for (std::size_t i = 0; i < in.size(); i += 3) {
-            std::uint32_t v = std::uint32_t{in[i]} << 16;
-            if (i + 1 < in.size()) v |= std::uint32_t{in[i + 1]} << 8;
-            if (i + 2 < in.size()) v |= in[i + 2];
-            out += alphabet[(v >> 18) & 63];
-            out += alphabet[(v >> 12) & 63];
-            out += i + 1 < in.size() ? alphabet[(v >> 6) & 63] : '=';
-            out += i + 2 < in.size() ? alphabet[v & 63] : '=';
-        }
-        return out;
-    };
-    return json{{"entry", entry.value_or(text_start + 0x10)}, {"text", b64(text)}, {"text_start", text_start},
-                {"data", b64(data)}, {"data_start", data_start}, {"bss_start", data_start + 0x1000}}
+    return json{{"entry", entry.value_or(text_start + 0x10)}, {"text", to_base64(text)}, {"text_start", text_start},
+                {"data", to_base64(data)}, {"data_start", data_start}, {"bss_start", data_start + 0x1000}}
         .dump();
 }
 

@@ -33,3 +33,18 @@ TEST(Base64, RejectsWhatIsNotBase64) {
     EXPECT_FALSE(from_base64("Z"));      // a lone sextet
     EXPECT_FALSE(from_base64("Zm9vY"));
 }
+
+// RFC 4648 §10 vectors the other way, binary bytes, and the round trip.
+TEST(Base64, Encodes) {
+    EXPECT_EQ(to_base64(as_bytes("")), "");
+    EXPECT_EQ(to_base64(as_bytes("f")), "Zg==");
+    EXPECT_EQ(to_base64(as_bytes("fo")), "Zm8=");
+    EXPECT_EQ(to_base64(as_bytes("foo")), "Zm9v");
+    EXPECT_EQ(to_base64(as_bytes("foob")), "Zm9vYg==");
+    EXPECT_EQ(to_base64(as_bytes("fooba")), "Zm9vYmE=");
+    EXPECT_EQ(to_base64(as_bytes("foobar")), "Zm9vYmFy");
+    EXPECT_EQ(to_base64(as_bytes("ota:s3cret")), "b3RhOnMzY3JldA==");  // what serve_http_test sends by hand
+    const bytes binary{0xFF, 0xEF, 0x00, 0xFB};
+    EXPECT_EQ(to_base64(binary), "/+8A+w==");
+    EXPECT_EQ(from_base64(to_base64(binary)), binary);
+}
