@@ -1,6 +1,6 @@
 #include "cli/secrets.hpp"
 
-#include <otaflash/io/file.hpp>
+#include <otaflash/io/secret_file.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <openssl/crypto.h>
@@ -10,17 +10,6 @@
 #include <cstdio>
 
 namespace otaflash::cli {
-namespace {
-
-// A password file or stdin holds the password on its first line; the line end is not part of it.
-std::string first_line(std::string text) {
-    const auto end = text.find('\n');
-    if (end != std::string::npos) text.erase(end);
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    return text;
-}
-
-}  // namespace
 
 std::string_view source_name(password_source source) noexcept {
     switch (source) {
@@ -57,24 +46,20 @@ result<resolved_password> resolve_password(const password_inputs& in, const pass
         return out;
     }
     if (in.file) {
-        auto text = read.file(*in.file);
-        if (!text) return std::move(text).error();
-        std::string line = first_line(std::move(*text));
-        if (line.empty())
-            return make_failure(errc::file_empty, "the password file " + *in.file + " has an empty first line",
-                                "write the password on the file's first line");
-        out.password = secret{std::move(line)};
+        auto line = read.file(*in.file);
+        if (!line) return std::move(line).error();
+        out.password = std::move(*line);
         out.source = password_source::file;
         return out;
     }
     if (in.from_stdin) {
         auto text = read.stdin_text();
         if (!text) return std::move(text).error();
-        std::string line = first_line(std::move(*text));
+        secret line = first_line_secret(std::move(*text));
         if (line.empty())
             return make_failure(errc::password_unavailable, "--password-stdin read no password",
                                 "pipe the password in, e.g. 'pass show esp | otaflash push --password-stdin …'");
-        out.password = secret{std::move(line)};
+        out.password = std::move(line);
         out.source = password_source::stdin_text;
         return out;
     }
@@ -94,13 +79,7 @@ result<resolved_password> resolve_password(const password_inputs& in, const pass
 
 password_readers system_password_readers() {
     password_readers r;
-    r.file = [](const std::string& path) -> result<std::string> {
-        auto data = read_file(path, false, 64 * 1024);
-        if (!data) return std::move(data).error();
-        std::string text{as_text(*data)};
-        OPENSSL_cleanse(data->data(), data->size());
-        return text;
-    };
+    r.file = [](const std::string& path) { return read_secret_file(path, "password file"); };
     r.stdin_text = []() -> result<std::string> {
         std::string text;
         int c;

@@ -25,7 +25,7 @@ struct password_inputs {
 };
 
 struct password_readers {
-    std::function<result<std::string>(const std::string& path)> file;
+    std::function<result<secret>(const std::string& path)> file;  // the first line, not empty
     std::function<result<std::string>()> stdin_text;
 };
 
@@ -42,7 +42,7 @@ struct resolved_password {
 
 result<resolved_password> resolve_password(const password_inputs& inputs, const password_readers& read);
 
-// The readers the CLI uses: the file through io/file.hpp, stdin up to 64 KiB.
+// The readers the CLI uses: the file through io/secret_file.hpp, stdin up to 64 KiB.
 password_readers system_password_readers();
 
 }  // namespace otaflash::cli

@@ -29,4 +29,8 @@ private:
     std::string value_;
 };
 
+// A secret as a file or a pipe holds it: the first line, without its line ending ("\n" or
+// "\r\n"); spaces are kept, they may be part of it. The whole of `text` is wiped.
+secret first_line_secret(std::string text);
+
 }  // namespace otaflash

@@ -1,12 +1,12 @@
 #include "cli/commands/serve_http.hpp"
 
 #include "cli/duration.hpp"
-#include "cli/secrets.hpp"
+
+#include <otaflash/io/secret_file.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <charconv>
-#include <cstdlib>
 
 namespace otaflash::cli {
 namespace {
@@ -14,13 +14,8 @@ namespace {
 constexpr const char* default_listen = "0.0.0.0:8070";
 
 // A device secret: the first line of `file` when given, else the environment variable.
-result<secret> device_secret(const std::string& file, const char* variable) {
-    password_inputs in;
-    if (!file.empty()) in.file = file;
-    if (const char* value = std::getenv(variable)) in.env = value;
-    auto resolved = resolve_password(in, system_password_readers());
-    if (!resolved) return std::move(resolved).error();
-    return std::move(resolved->password);
+result<secret> device_secret(const std::string& file, const char* variable, std::string_view option) {
+    return secret_from_file_or_env(file.empty() ? std::nullopt : std::optional<std::string>(file), variable, option);
 }
 
 }  // namespace
@@ -99,7 +94,7 @@ result<std::unique_ptr<serve::backend>> make_http(const http_serve_options& o) {
         if (o.device_user.empty())
             return make_failure(errc::usage_error, "--device-password-file needs --device-user",
                                 "give the user name devices send with the password");
-        auto password = device_secret(o.device_password_file, "OTAFLASH_DEVICE_PASSWORD");
+        auto password = device_secret(o.device_password_file, "OTAFLASH_DEVICE_PASSWORD", "--device-password-file");
         if (!password) return std::move(password).error();
         if (password->empty())
             return make_failure(errc::password_unavailable, "--device-user needs a password",
@@ -107,7 +102,7 @@ result<std::unique_ptr<serve::backend>> make_http(const http_serve_options& o) {
         s.credentials.user = o.device_user;
         s.credentials.password = std::move(*password);
     }
-    auto token = device_secret(o.device_token_file, "OTAFLASH_DEVICE_TOKEN");
+    auto token = device_secret(o.device_token_file, "OTAFLASH_DEVICE_TOKEN", "--device-token-file");
     if (!token) return std::move(token).error();
     s.credentials.token = std::move(*token);
     return server::http::make_http_backend(std::move(s));

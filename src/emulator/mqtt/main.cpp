@@ -10,6 +10,7 @@
 
 #include <otaflash/exit_codes.hpp>
 #include <otaflash/io/limits.hpp>
+#include <otaflash/io/secret_file.hpp>
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/proto/mqtt_ota/topics.hpp>
 #include <otaflash/version.hpp>
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
     otaflash::emulator::mqtt::device_faults faults;
     for (const auto& f : o.faults)
         if (auto added = otaflash::emulator::mqtt::add_fault(faults, f); !added) return fail(added.error());
-    auto password = mqtt::broker_password(o.password_file, std::getenv("OTAFLASH_MQTT_PASSWORD"));
+    auto password = otaflash::secret_from_file_or_env(o.password_file, "OTAFLASH_MQTT_PASSWORD", "--password-file");
     if (!password) return fail(password.error());
     if (auto logging = otaflash::cli::setup_logging(o.logging); !logging) return fail(logging.error());
     // Each device holds one socket: a large fleet needs more than the usual soft limit of 1024.

@@ -1,7 +1,5 @@
 #include "emulator/mqtt/settings.hpp"
 
-#include <otaflash/io/file.hpp>
-
 #include <charconv>
 
 namespace otaflash::emulator::mqtt {
@@ -38,19 +36,6 @@ result<void> add_fault(device_faults& faults, const std::string& spec) {
     return make_failure(errc::usage_error, "unknown fault '" + spec + "'",
                         "faults: title-mismatch, same-version, corrupt=N, corrupt-once, die-after=N, silent-after=N, "
                         "reconnect-after=N");
-}
-
-result<secret> broker_password(const std::optional<std::string>& file, const char* env) {
-    if (!file) return secret{env ? std::string(env) : std::string()};
-    auto data = read_file(*file, false, 64 * 1024);
-    if (!data) return std::move(data).error();
-    std::string line(as_text(*data));
-    line.erase(std::min(line.find('\n'), line.size()));
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty())
-        return make_failure(errc::file_empty, "the password file " + *file + " has an empty first line",
-                            "write the password on the file's first line");
-    return secret{std::move(line)};
 }
 
 }  // namespace otaflash::emulator::mqtt

@@ -48,8 +48,4 @@ struct broker_settings {
     std::string ca_file;
 };
 
-// The broker password: the first line of `file` when given, else `env` (OTAFLASH_MQTT_PASSWORD);
-// empty when neither. Fails when the file cannot be read or its first line is empty.
-result<secret> broker_password(const std::optional<std::string>& file, const char* env);
-
 }  // namespace otaflash::emulator::mqtt

@@ -2,7 +2,7 @@
 
 #include "emulator/ota/listener.hpp"
 
-#include <otaflash/io/file.hpp>
+#include <otaflash/io/secret_file.hpp>
 
 #include <charconv>
 #include <cstdlib>
@@ -27,19 +27,6 @@ result<void> set_number(Number& field, std::string_view key, std::string_view va
     return {};
 }
 
-// The first line of a file, without its line ending.
-result<std::string> first_line(const std::string& path, const char* what) {
-    auto data = read_file(path, true, 64 * 1024);
-    if (!data) return std::move(data).error();
-    std::string text(as_text(*data));
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.empty())
-        return make_failure(errc::file_empty, std::string(what) + " " + path + " has an empty first line",
-                            "put the password (or hash) on the first line");
-    return text;
-}
-
 result<std::optional<secret>> read_password(const password_source& source, device_kind kind, const std::string& hash_name) {
     using origin = password_source::origin;
     std::optional<stored_hash> hash;
@@ -55,14 +42,14 @@ result<std::optional<secret>> read_password(const password_source& source, devic
         if (hash)
             return make_failure(errc::usage_error, "stored-hash applies to a password, not to password-hash-file",
                                 "the hash file is stored verbatim; drop stored-hash");
-        auto stored = first_line(source.name, "password-hash-file");
+        auto stored = read_secret_file(source.name, "password-hash-file");
         if (!stored) return std::move(stored).error();
-        return std::optional<secret>{secret(std::move(*stored))};
+        return std::optional<secret>{std::move(*stored)};
     }
     case origin::file: {
-        auto line = first_line(source.name, "password-file");
+        auto line = read_secret_file(source.name, "password-file");
         if (!line) return std::move(line).error();
-        password = secret(std::move(*line));
+        password = std::move(*line);
         break;
     }
     case origin::environment:

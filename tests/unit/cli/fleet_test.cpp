@@ -16,10 +16,10 @@ namespace {
 
 password_readers files(std::map<std::string, std::string> contents) {
     password_readers r;
-    r.file = [contents](const std::string& path) -> result<std::string> {
+    r.file = [contents](const std::string& path) -> result<secret> {
         auto it = contents.find(path);
         if (it == contents.end()) return make_failure(errc::file_not_found, "no such file: " + path, "check the path");
-        return it->second;
+        return first_line_secret(it->second);
     };
     r.stdin_text = []() -> result<std::string> { return make_failure(errc::internal_error, "stdin must not be read"); };
     return r;

@@ -1,8 +1,15 @@
-// Where the password comes from, with files and stdin faked (cli/secrets.hpp).
+// Where the password comes from (cli/secrets.hpp), stdin faked; files are real, read by the one
+// secret-file reader (io/secret_file.hpp) that otaflash and its emulators share.
 
 #include "cli/secrets.hpp"
 
+#include <fixtures.hpp>
+
+#include <otaflash/io/secret_file.hpp>
+
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 using namespace otaflash;
 using namespace otaflash::cli;
@@ -10,16 +17,18 @@ using namespace otaflash::cli;
 namespace {
 
 struct fake_readers {
-    std::map<std::string, std::string> files;
+    std::map<std::string, std::string> files;  // "/p" is written as <temp dir>/p
     std::optional<std::string> stdin_text;
     int stdin_reads = 0;
+    test::temp_dir dir;
 
     password_readers get() {
         password_readers r;
-        r.file = [this](const std::string& path) -> result<std::string> {
+        r.file = [this](const std::string& path) -> result<secret> {
             auto it = files.find(path);
-            if (it == files.end()) return make_failure(errc::file_not_found, "no such file: " + path, "check the path");
-            return it->second;
+            const std::string real = dir.file(path.substr(1));
+            if (it != files.end()) dir.write(path.substr(1), it->second);
+            return system_password_readers().file(real);
         };
         r.stdin_text = [this]() -> result<std::string> {
             ++stdin_reads;
@@ -167,4 +176,24 @@ TEST(Secrets, TwoCommandLineSourcesAreAUsageError) {
 TEST(Secrets, SourceNamesNeverHoldTheSecret) {
     EXPECT_EQ(source_name(password_source::env), "OTAFLASH_PASSWORD");
     EXPECT_EQ(source_name(password_source::file), "password-file");
+}
+
+TEST(SecretFile, FirstLineOfAFileOrTheEnvironment) {
+    test::temp_dir dir;
+    const auto token = dir.write("token", std::string("tok en\r\nnext\n"));
+    const auto empty = dir.write("empty", std::string("\nsecond\n"));
+    auto line = read_secret_file(token, "--token-file");
+    ASSERT_TRUE(line);
+    EXPECT_EQ(line->reveal(), "tok en");
+    auto e = read_secret_file(empty, "--token-file");
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().code, errc::file_empty);
+    EXPECT_NE(e.error().message.find("--token-file " + empty), std::string::npos) << e.error().message;
+    EXPECT_FALSE(read_secret_file(dir.file("missing"), "--token-file"));
+
+    ::setenv("OTAFLASH_TEST_SECRET", "from-env", 1);
+    EXPECT_EQ(secret_from_file_or_env(std::nullopt, "OTAFLASH_TEST_SECRET", "f")->reveal(), "from-env");
+    EXPECT_EQ(secret_from_file_or_env(token, "OTAFLASH_TEST_SECRET", "f")->reveal(), "tok en");  // the file wins
+    ::unsetenv("OTAFLASH_TEST_SECRET");
+    EXPECT_TRUE(secret_from_file_or_env(std::nullopt, "OTAFLASH_TEST_SECRET", "f")->empty());
 }
