@@ -3,8 +3,6 @@
 #include <otaflash/io/secret_file.hpp>
 #include <otaflash/util/hex.hpp>
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>

@@ -4,9 +4,11 @@
 #include <otaflash/crypto/digest.hpp>
 #include <otaflash/release/release.hpp>
 #include <otaflash/release/version.hpp>
+#include <otaflash/util/base64.hpp>
 #include <otaflash/util/hex.hpp>
 
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cctype>
@@ -49,6 +51,31 @@ header_list arduino_headers(const device_profile& d, std::string_view mode) {
                        {p + "mode", std::string(mode)}});
     if (!d.version.empty()) h.emplace_back(p + "version", d.version);
     return h;
+}
+
+namespace {
+
+bool basic(const device_credentials& c) { return !c.user.empty() && !c.password.empty(); }
+
+}  // namespace
+
+secret authorization_value(const device_credentials& c) {
+    if (basic(c)) {
+        std::string pair = c.user + ":" + std::string(c.password.reveal());
+        std::string encoded = to_base64(as_bytes(pair));
+        secret value{"Basic " + encoded};
+        OPENSSL_cleanse(pair.data(), pair.size());
+        OPENSSL_cleanse(encoded.data(), encoded.size());
+        return value;
+    }
+    if (!c.token.empty()) return secret{"Bearer " + std::string(c.token.reveal())};
+    return {};
+}
+
+std::string credentials_sent(const device_credentials& c) {
+    if (basic(c)) return "Basic credentials of user '" + c.user + "'";
+    if (!c.token.empty()) return "bearer token";
+    return "";
 }
 
 std::optional<std::string> arduino_status_error(unsigned status) {

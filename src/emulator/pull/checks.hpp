@@ -5,6 +5,7 @@
 // byte, flash size, x-MD5), esp32FOTA (a JSON manifest, then its url) and the raw /version +
 // /firmware.bin clients of cellular modems. Pure: no sockets, no clock.
 
+#include <otaflash/crypto/secret.hpp>
 #include <otaflash/result.hpp>
 #include <otaflash/util/bytes.hpp>
 
@@ -42,6 +43,24 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // The request headers of the Arduino clients for `mode` ("sketch", "spiffs", "version").
 header_list arduino_headers(const device_profile& device, std::string_view mode);
+
+// The device's credentials: setAuthorization(user, password) for HTTP Basic, or a bearer token
+// added as an Authorization header (ESP8266HTTPClient has no other way; arduino-esp32's HTTPClient
+// also has setAuthorizationType("Bearer")).
+struct device_credentials {
+    std::string user;
+    secret password;
+    secret token;
+};
+
+// The Authorization header value the device sends; empty when none. Basic needs user and password
+// both (ESPhttpUpdate sets them only then), and Basic wins when a token is given too:
+// HTTPClient::addHeader drops an Authorization header once setAuthorization() holds credentials, and
+// sends exactly one.
+secret authorization_value(const device_credentials& credentials);
+
+// What the device sent, for a 401's detail; never the secret itself.
+std::string credentials_sent(const device_credentials& credentials);
 
 // What the Arduino clients make of a status code: nullopt for 200; the library's error text otherwise
 // ("no update" for 304).

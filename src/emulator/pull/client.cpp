@@ -31,6 +31,11 @@ result<http_url> parse_url(std::string_view url) {
     else return make_failure(errc::usage_error, "'" + std::string(url) + "' is not an http:// or https:// URL");
     const auto slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
+    // HTTPClient::begin() would take user:password@ as Basic credentials; here they would show in
+    // the process list and in every event, so the URL is not repeated either.
+    if (authority.find('@') != std::string_view::npos)
+        return make_failure(errc::usage_error, "the URL holds credentials (user:password@host)",
+                            "drop them from the URL; give --user with OTAFLASH_DEVICE_PASSWORD or --password-file");
     u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     if (authority.starts_with("[")) {
         const auto close = authority.find(']');

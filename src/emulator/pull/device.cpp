@@ -25,7 +25,8 @@ errc status_code(unsigned status) { return status == 401 ? errc::auth_failed : e
 // One device's run; it owns itself through the callbacks in flight and ends with a result event.
 struct run_state : std::enable_shared_from_this<run_state> {
     run_state(net::event_loop& l, const client_settings& c, device_settings s, event_sink& k)
-        : loop(l), client(c), settings(std::move(s)), sink(k), started(std::chrono::steady_clock::now()) {
+        : loop(l), client(c), settings(std::move(s)), sink(k), started(std::chrono::steady_clock::now()),
+          authorization(authorization_value(settings.credentials)) {
         report.device = settings.profile.mac;
     }
 
@@ -34,6 +35,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
     device_settings settings;
     event_sink& sink;
     std::chrono::steady_clock::time_point started;
+    secret authorization;  // the Authorization header's value; empty: none
     result_event report;
     int downloads = 0;
     // The image so far, as the device holds it: written to "flash" (kept only for --out), hashed
@@ -73,6 +75,13 @@ struct run_state : std::enable_shared_from_this<run_state> {
     void fail(errc code, std::string detail) { finish("error", std::move(detail), code); }
     void refused(unsigned status, std::string detail, const bytes& body) {
         report.reason = text_of(body);
+        if (status == 401) {
+            const std::string sent = credentials_sent(settings.credentials);
+            detail += sent.empty() ? ": the server wants credentials and the device sent none; give --user with "
+                                     "OTAFLASH_DEVICE_PASSWORD or --password-file, or a bearer token "
+                                     "(OTAFLASH_DEVICE_TOKEN or --token-file)"
+                                   : ": the server refused the " + sent + "; check them against the server's";
+        }
         fail(status_code(status), std::move(detail));
     }
 
@@ -83,6 +92,11 @@ struct run_state : std::enable_shared_from_this<run_state> {
         http_request r;
         r.url = *parsed;
         r.headers = std::move(headers);
+        if (!authorization.empty()) {
+            // HTTPClient writes it right after its own User-Agent and Connection lines.
+            const bool agent_first = !r.headers.empty() && r.headers.front().first == "User-Agent";
+            r.headers.emplace(r.headers.begin() + (agent_first ? 1 : 0), "Authorization", std::string(authorization.reveal()));
+        }
         r.http10 = arduino();
         r.drop_after = drop;
         r.on_head = std::move(on_head);
@@ -109,7 +123,7 @@ struct run_state : std::enable_shared_from_this<run_state> {
         auto self = shared_from_this();
         switch (profile().kind) {
         case client_kind::esp8266_httpupdate:
-        case client_kind::esp32_httpupdate: return download(settings.url);
+        case client_kind::esp32_httpupdate: return settings.version_query ? ask_version() : download(settings.url);
         case client_kind::esp32fota:
             return get(settings.url, {}, std::nullopt, [self](http_answer a) {
                 if (a.status != 200) return self->refused(a.status, "manifest: HTTP " + std::to_string(a.status), a.body);
@@ -134,6 +148,24 @@ struct run_state : std::enable_shared_from_this<run_state> {
             });
         }
         }
+    }
+
+    // ESP8266httpUpdate's getAvailableVersion(): the same request in mode "version"; the answer is
+    // the x-version header (required) and x-MD5, the body is not read.
+    void ask_version() {
+        get(
+            settings.url, arduino_headers(profile(), "version"), std::nullopt,
+            [self = shared_from_this()](http_answer a) {
+                if (a.status == 304) return self->finish("no_update", *arduino_status_error(304));
+                if (auto error = arduino_status_error(a.status)) return self->refused(a.status, *error, a.body);
+                const std::string offered = a.header("x-version");
+                if (offered.empty())
+                    return self->fail(errc::protocol_violation, "Server Did Not Report Version (no x-version header)");
+                self->report.offered = offered;
+                self->report.md5 = a.header("x-MD5");
+                self->finish("version", "the server offers " + offered);
+            },
+            [](const http_answer& a) { return a.status == 200 ? body_use::skip : body_use::keep; });
     }
 
     // A download, or after a cut the rest of it: esp32fota and raw ask for what they lack with

@@ -26,6 +26,8 @@ struct device_settings {
     std::optional<std::uint64_t> drop_after;  // cut the first download after this many bytes
     int attempts = 3;                         // downloads (cut ones included) before giving up
     std::string out;                          // write the accepted image here
+    bool version_query = false;               // ESP8266httpUpdate's version check (mode version): no download
+    device_credentials credentials;           // sent with every request
 };
 
 // Starts the device on `loop`; its events come through `sink`, the last one a result_event

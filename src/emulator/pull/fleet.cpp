@@ -63,8 +63,9 @@ result<void> apply_setting(device_settings& d, const std::string& key, const std
         if (!mac) return bad("a MAC address");
         p.mac = *mac;
     } else if (key == "mode") {
-        if (value != "sketch" && value != "spiffs") return bad("sketch or spiffs");
+        if (value != "sketch" && value != "spiffs" && value != "version") return bad("sketch, spiffs or version");
         p.spiffs = value == "spiffs";
+        d.version_query = value == "version";
     } else if (key == "fs-size") {
         auto n = number(value);
         if (!n) n = release::flash_size_bytes(value);
@@ -86,6 +87,8 @@ result<void> apply_setting(device_settings& d, const std::string& key, const std
         d.attempts = static_cast<int>(*n);
     } else if (key == "out") {
         d.out = value;
+    } else if (key == "user") {
+        d.credentials.user = value;
     } else {
         return make_failure(errc::usage_error, "unknown device key '" + key + "'",
                             "keys: " + std::string(setting_names));

@@ -15,7 +15,8 @@
 namespace otaflash::emulator::pull {
 
 inline constexpr std::string_view setting_names =
-    "count, kind, version, chip, flash, free, mac, sketch-md5, type, mode, fs-size, url, drop-after, attempts, out";
+    "count, kind, version, chip, flash, free, mac, sketch-md5, type, mode, fs-size, url, drop-after, attempts, out, "
+    "user";
 
 // Sets one key of `device` ("flash" takes 4MB/512KB or bytes). Fails (usage_error) naming the key.
 result<void> apply_setting(device_settings& device, const std::string& key, const std::string& value);

@@ -10,14 +10,17 @@
 
 #include <otaflash/exit_codes.hpp>
 #include <otaflash/io/limits.hpp>
+#include <otaflash/io/secret_file.hpp>
 #include <otaflash/net/event_loop.hpp>
 #include <otaflash/version.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,10 +44,20 @@ If-Range, the Arduino clients start over.
 Fleets: --count N devices like the options say (MACs counting up from --mac), and --devices SPEC
 (repeatable) for groups that differ: count=N plus device options as KEY=VALUE without dashes.
 Keys: count, kind, version, chip, flash, free, mac, sketch-md5, type, mode, fs-size, url,
-drop-after, attempts, out.
+drop-after, attempts, out, user.
+
+Credentials, sent with every request as HTTPClient sends them: --user NAME with the password in
+OTAFLASH_DEVICE_PASSWORD or on the first line of --password-file (Authorization: Basic), or a
+bearer token in OTAFLASH_DEVICE_TOKEN or --token-file (Authorization: Bearer). With both, Basic
+is sent: HTTPClient drops an added Authorization header once it holds user and password. Secrets
+are never taken on the command line and never printed.
+
+--mode version (esp8266-httpupdate): ESP8266httpUpdate's version query, x-ESP8266-mode: version;
+the answer's x-version (required) and x-MD5 are reported as outcome "version", nothing is
+downloaded.
 
 Standard output: one JSON object per line: request (device, method, url, status, range, bytes,
-cut), result (device, outcome updated|no_update|error, code, detail, reason, offered, bytes, md5,
+cut), result (device, outcome updated|no_update|version|error, code, detail, reason, offered, bytes, md5,
 requests, resumed, file, ms).
 
 Examples:
@@ -70,6 +83,8 @@ struct options {
     std::uint64_t free_space = 1536u << 10;
     std::string mac = "24:0A:C4:00:00:01";
     std::uint64_t drop_after = 0;
+    std::optional<std::string> password_file;
+    std::optional<std::string> token_file;
     unsigned timeout_ms = 30000;
     unsigned count = 1;
     std::vector<std::string> groups;
@@ -102,7 +117,8 @@ void add_options(CLI::App& app, options& o) {
     app.add_option("--flash-size", o.flash, "Real flash size (4MB, 1MB, 512KB or bytes)")->default_str("4MB")->group(device);
     app.add_option("--free-space", o.free_space, "Free sketch space in bytes")->default_str("1572864")->group(device);
     app.add_option("--sketch-md5", d.profile.running_md5, "MD5 of the running sketch (httpupdate; default 32 zeros)")->group(device);
-    app.add_option("--mode", o.mode, "httpupdate: sketch, or spiffs for the filesystem image")->default_str("sketch")->group(device);
+    app.add_option("--mode", o.mode,
+                   "httpupdate: sketch, spiffs for the filesystem image, or version (esp8266: ask the version only)")->default_str("sketch")->group(device);
     app.add_option("--fs-size", o.fs_size, "Filesystem partition size for spiffs mode (bytes or 1MB)")->default_str("1441792")->group(device);
     app.add_option("--type", d.profile.type, "esp32FOTA firmware type to pick from the manifest (default: any)")->group(device);
     app.add_option("--drop-after", o.drop_after, "Cut the first download after this many body bytes")->group(device);
@@ -112,12 +128,45 @@ void add_options(CLI::App& app, options& o) {
         ->group(device);
     app.add_option("--rx-window", o.client.rx_window, "TCP receive buffer in bytes, as a device's small window (default: the OS's)")
         ->group(device);
+    app.add_option("--user", d.credentials.user,
+                   "HTTP Basic user; the password comes from OTAFLASH_DEVICE_PASSWORD or --password-file")
+        ->group(server);
+    app.add_option("--password-file", o.password_file, "File whose first line is the Basic password")->group(server);
+    app.add_option("--token-file", o.token_file,
+                   "File whose first line is a bearer token (else OTAFLASH_DEVICE_TOKEN); Basic wins over it")
+        ->group(server);
     app.add_option("--out", d.out, "Write the accepted image here, atomically (%d: index in the fleet)")->group(device);
     app.add_option("--count", o.count, "Devices like these options, MACs counting up")
         ->default_str("1")
         ->check(CLI::Range(0u, 10000u))
         ->group(fleet);
     app.add_option("--devices", o.groups, "A group of devices that differ: count=N,KEY=VALUE,... (repeatable)")->group(fleet);
+}
+
+// The password and token, from their files or the environment (never argv), for every device:
+// the password only where a user is set (--user or a group's user=).
+otaflash::result<void> read_credentials(const options& o, std::vector<pull::device_settings>& fleet) {
+    using otaflash::errc;
+    const bool users = std::any_of(fleet.begin(), fleet.end(), [](const auto& d) { return !d.credentials.user.empty(); });
+    if (o.password_file && !users)
+        return otaflash::make_failure(errc::usage_error, "--password-file needs --user",
+                                      "give the user name the device sends with the password");
+    otaflash::secret password;
+    if (users) {
+        auto read = otaflash::secret_from_file_or_env(o.password_file, "OTAFLASH_DEVICE_PASSWORD", "--password-file");
+        if (!read) return std::move(read).error();
+        if (read->empty())
+            return otaflash::make_failure(errc::password_unavailable, "--user needs a password",
+                                          "put it in OTAFLASH_DEVICE_PASSWORD or on the first line of --password-file");
+        password = std::move(*read);
+    }
+    auto token = otaflash::secret_from_file_or_env(o.token_file, "OTAFLASH_DEVICE_TOKEN", "--token-file");
+    if (!token) return std::move(token).error();
+    for (auto& d : fleet) {
+        if (!d.credentials.user.empty()) d.credentials.password = password;
+        d.credentials.token = *token;
+    }
+    return {};
 }
 
 // Prints every event, keeps what the exit status needs, and ends the run after the last result.
@@ -180,8 +229,13 @@ int main(int argc, char** argv) {
         for (auto& d : *group) fleet.push_back(std::move(d));
     }
     if (fleet.empty()) return fail(otaflash::make_failure(errc::usage_error, "no devices: --count 0 and no --devices"));
-    for (const auto& d : fleet)
+    if (auto read = read_credentials(o, fleet); !read) return fail(read.error());
+    for (const auto& d : fleet) {
         if (auto url = pull::parse_url(d.url); !url) return fail(url.error());
+        if (d.version_query && d.profile.kind != pull::client_kind::esp8266_httpupdate)
+            return fail(otaflash::make_failure(errc::usage_error, "--mode version is ESP8266httpUpdate's query",
+                                               "use it with --kind esp8266-httpupdate"));
+    }
     // Each device holds one socket at a time: a large fleet needs more than the usual soft limit.
     otaflash::raise_open_files_limit(fleet.size() + 64ull);
 

@@ -40,11 +40,13 @@ struct device_run {
     }
 };
 
-// Every wait bounded: 5 s per step inside the device, 60 s for the whole process.
-device_run pull(std::vector<std::string> args) {
+// Every wait bounded: 5 s per step inside the device, 60 s for the whole process. The device's
+// secrets come from `options.env` only, never from the environment the tests run in.
+device_run pull(std::vector<std::string> args, process_options options = {}) {
     if (std::find(args.begin(), args.end(), "--timeout") == args.end()) args.insert(args.end(), {"--timeout", "5000"});
     args.insert(args.begin(), bin_path("otaflash-pull-device"));
-    process_options options;
+    for (const char* variable : {"OTAFLASH_DEVICE_PASSWORD", "OTAFLASH_DEVICE_TOKEN"})
+        if (!options.env.count(variable)) options.unset_env.push_back(variable);
     options.timeout = std::chrono::seconds(60);
     device_run run{run_process(args, options), {}};
     std::istringstream lines(run.r.out);
@@ -359,7 +361,7 @@ TEST_F(PullDevice, UnauthorizedIsExit6AndMixedFailuresExit12) {
     ASSERT_TRUE(s.started()) << s.first_line();
     auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin")});
     EXPECT_EQ(run.r.exit_code, 6) << run.r.out;
-    EXPECT_EQ(run.result()["detail"], "Unauthorized (401)");
+    EXPECT_TRUE(run.result()["detail"].get<std::string>().starts_with("Unauthorized (401): ")) << run.result();
     EXPECT_EQ(run.result()["code"], "auth_failed");
     refused_port closed;
     auto mixed = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--devices",
@@ -465,4 +467,149 @@ TEST_F(PullDevice, NoServerIsUnreachableAndUsageMistakesExit2) {
         EXPECT_EQ(r.r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.r.err;
         EXPECT_TRUE(r.events.empty());
     }
+}
+
+// Device credentials against serve requiring them: Basic from the environment or a file, a bearer
+// token from the environment or a file, each updating; a wrong or missing one is 401 = exit 6 with
+// a detail that says what was sent; no secret (nor its base64) in anything the device prints.
+TEST_F(PullDevice, CredentialsFromEnvironmentOrFileUpdateAndWrongOnesAreExit6) {
+    const std::string password = "pw-5ee2c0d1", token = "tok-71c9a4be";
+    const std::string token_file = dir.write("serve-token", token + "\n");
+    process_options serve_env;
+    serve_env.env["OTAFLASH_DEVICE_PASSWORD"] = password;
+    serve_process s({file8266, "--version", "2.4.0", "--device-user", "ota", "--device-token-file", token_file}, serve_env);
+    ASSERT_TRUE(s.started()) << s.first_line();
+    const std::vector<std::string> device{"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--version", "2.3.0"};
+    auto with = [&](std::vector<std::string> more) {
+        std::vector<std::string> args = device;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    auto env = [](std::string variable, std::string value) {
+        process_options o;
+        o.env[variable] = value;
+        return o;
+    };
+    auto expect_quiet = [&](const device_run& run, const std::string& what) {
+        for (const std::string& secret : {password, token, std::string("b3RhOnB3LTVlZTJjMGQx")})  // base64 "ota:pw-…"
+            for (const std::string* stream : {&run.r.out, &run.r.err})
+                EXPECT_EQ(stream->find(secret), std::string::npos) << what << ": a secret was printed:\n" << *stream;
+    };
+
+    const std::string password_file = dir.write("device-password", password + "\r\n");
+    const std::string device_token = dir.write("device-token", token + "\n");
+    struct good_case {
+        std::string what;
+        std::vector<std::string> args;
+        process_options options;
+    };
+    for (const auto& c : std::vector<good_case>{{"Basic, env", with({"--user", "ota"}), env("OTAFLASH_DEVICE_PASSWORD", password)},
+                                                {"Basic, file", with({"--user", "ota", "--password-file", password_file}), {}},
+                                                {"Bearer, env", device, env("OTAFLASH_DEVICE_TOKEN", token)},
+                                                {"Bearer, file", with({"--token-file", device_token}), {}}}) {
+        auto run = pull(c.args, c.options);
+        EXPECT_EQ(run.r.exit_code, 0) << c.what << "\n" << run.r.err << run.r.out;
+        EXPECT_EQ(run.result()["outcome"], "updated") << c.what;
+        EXPECT_EQ(run.result()["md5"], to_hex(md5(image8266))) << c.what;
+        expect_quiet(run, c.what);
+    }
+    // A raw client sends them with each of its requests (/version, then /firmware.bin).
+    auto raw = pull({"--kind", "raw", "--chip", "esp8266", "--url", url(s, "/"), "--version", "2.0.0", "--token-file", device_token});
+    EXPECT_EQ(raw.r.exit_code, 0) << raw.r.out;
+    ASSERT_EQ(raw.requests().size(), 2u);
+    EXPECT_EQ(raw.requests()[1]["status"], 200);
+
+    auto wrong = pull(with({"--user", "ota"}), env("OTAFLASH_DEVICE_PASSWORD", "not-" + password));
+    EXPECT_EQ(wrong.r.exit_code, 6) << wrong.r.out;
+    EXPECT_EQ(wrong.result()["code"], "auth_failed");
+    EXPECT_EQ(wrong.result()["detail"],
+              "Unauthorized (401): the server refused the Basic credentials of user 'ota'; check them against the server's");
+    expect_quiet(wrong, "wrong password");
+    auto wrong_token = pull(device, env("OTAFLASH_DEVICE_TOKEN", token + "x"));
+    EXPECT_EQ(wrong_token.r.exit_code, 6) << wrong_token.r.out;
+    EXPECT_NE(wrong_token.result()["detail"].get<std::string>().find("refused the bearer token"), std::string::npos);
+    expect_quiet(wrong_token, "wrong token");
+    auto none = pull(device);
+    EXPECT_EQ(none.r.exit_code, 6) << none.r.out;
+    EXPECT_NE(none.result()["detail"].get<std::string>().find("the device sent none; give --user"), std::string::npos)
+        << none.result();
+    EXPECT_EQ(s.wait_line("401").has_value(), true);
+}
+
+// The Authorization header on the wire, byte for byte: Basic right after HTTPClient's own lines,
+// Bearer when only a token is given, and with both exactly one header, the Basic one.
+TEST_F(PullDevice, AuthorizationHeaderOnTheWire) {
+    const std::string not_modified = "HTTP/1.0 304 Not Modified\r\nContent-Length: 0\r\n\r\n";
+    canned_server server({not_modified, not_modified, not_modified});
+    const std::string token_file = dir.write("token", "tok-9f8e\n");
+    process_options basic;
+    basic.env["OTAFLASH_DEVICE_PASSWORD"] = "s3cret";
+    const std::vector<std::string> device{"--kind", "esp8266-httpupdate", "--url", server.url("/fw.bin")};
+    auto plus = [&](std::vector<std::string> more) {
+        std::vector<std::string> args = device;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    EXPECT_EQ(pull(plus({"--user", "ota"}), basic).r.exit_code, 0);
+    EXPECT_EQ(pull(plus({"--token-file", token_file})).r.exit_code, 0);
+    EXPECT_EQ(pull(plus({"--user", "ota", "--token-file", token_file}), basic).r.exit_code, 0);
+    const auto& requests = server.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_NE(requests[0].find("\r\nUser-Agent: ESP8266-http-Update\r\nAuthorization: Basic b3RhOnMzY3JldA==\r\n"),
+              std::string::npos)
+        << requests[0];
+    EXPECT_NE(requests[1].find("\r\nAuthorization: Bearer tok-9f8e\r\n"), std::string::npos) << requests[1];
+    EXPECT_NE(requests[2].find("\r\nAuthorization: Basic b3RhOnMzY3JldA==\r\n"), std::string::npos) << requests[2];
+    EXPECT_EQ(requests[2].find("Bearer"), std::string::npos) << requests[2];
+}
+
+// Secrets only from the environment or a file, and a clear refusal when one is missing.
+TEST_F(PullDevice, CredentialOptionsRefuseWhatCannotWork) {
+    const std::vector<std::string> device{"--kind", "esp8266-httpupdate", "--url", "http://127.0.0.1:9/fw.bin"};
+    auto plus = [&](std::vector<std::string> more) {
+        std::vector<std::string> args = device;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    auto no_password = pull(plus({"--user", "ota"}));
+    EXPECT_EQ(no_password.r.exit_code, 6) << no_password.r.err;
+    EXPECT_NE(no_password.r.err.find("--user needs a password"), std::string::npos) << no_password.r.err;
+    EXPECT_TRUE(no_password.events.empty());
+    auto empty_file = pull(plus({"--user", "ota", "--password-file", dir.write("empty", std::string("\n"))}));
+    EXPECT_NE(empty_file.r.exit_code, 0);
+    EXPECT_NE(empty_file.r.err.find("has an empty first line"), std::string::npos) << empty_file.r.err;
+    auto no_user = pull(plus({"--password-file", dir.write("pw", std::string("x\n"))}));
+    EXPECT_EQ(no_user.r.exit_code, 2) << no_user.r.err;
+    EXPECT_NE(no_user.r.err.find("--password-file needs --user"), std::string::npos) << no_user.r.err;
+    auto in_url = pull({"--kind", "raw", "--url", "http://ota:hunter2@127.0.0.1:9/"});
+    EXPECT_EQ(in_url.r.exit_code, 2) << in_url.r.err;
+    EXPECT_EQ(in_url.r.err.find("hunter2"), std::string::npos) << in_url.r.err;
+}
+
+// ESP8266httpUpdate's version query: x-ESP8266-mode: version, serve answers 200 with x-version
+// and x-MD5 and no body; nothing is downloaded. HTTPUpdate (esp32) has no such query.
+TEST_F(PullDevice, VersionQueryReportsTheOfferedVersionWithoutDownloading) {
+    serve_process s({file8266, "--version", "2.4.0"});
+    ASSERT_TRUE(s.started()) << s.first_line();
+    auto run = pull({"--kind", "esp8266-httpupdate", "--url", url(s, "/firmware.bin"), "--mode", "version", "--version", "2.3.0"});
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    auto r = run.result();
+    EXPECT_EQ(r["outcome"], "version");
+    EXPECT_EQ(r["offered"], "2.4.0");
+    EXPECT_EQ(r["md5"], to_hex(md5(image8266)));
+    EXPECT_EQ(r["bytes"], 0);
+    ASSERT_EQ(run.requests().size(), 1u);
+    EXPECT_EQ(run.requests()[0]["status"], 200);
+    EXPECT_EQ(run.requests()[0]["bytes"], 0);
+    EXPECT_TRUE(s.wait_line("200 version 2.4.0"));
+
+    canned_server no_version({"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"});
+    auto missing = pull({"--kind", "esp8266-httpupdate", "--url", no_version.url("/fw.bin"), "--mode", "version"});
+    EXPECT_EQ(missing.r.exit_code, 7) << missing.r.out;
+    EXPECT_EQ(missing.result()["detail"], "Server Did Not Report Version (no x-version header)");
+    ASSERT_EQ(no_version.requests().size(), 1u);
+    EXPECT_NE(no_version.requests()[0].find("\r\nx-ESP8266-mode: version\r\n"), std::string::npos) << no_version.requests()[0];
+
+    auto esp32 = pull({"--kind", "esp32-httpupdate", "--url", url(s, "/firmware.bin"), "--mode", "version"});
+    EXPECT_EQ(esp32.r.exit_code, 2) << esp32.r.err;
 }
