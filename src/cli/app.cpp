@@ -160,6 +160,7 @@ void define_commands(CLI::App& app, app_context& ctx) {
     register_push(app, ctx);
     register_espota(app, ctx);
     register_serve(app, ctx);
+    register_publish(app, ctx);
     register_completion(app, ctx);
     one_value_per_occurrence(app);
 }

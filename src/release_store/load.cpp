@@ -18,6 +18,11 @@ struct entry_spec {
     std::string source;  // for messages
 };
 
+// A channel is a folder name in URLs and in `publish`'s tree: nothing that could leave it.
+bool plain_channel(const std::string& name) {
+    return !name.empty() && name.find_first_of("/\\.%?#") == std::string::npos;
+}
+
 failure in_source(failure f, const std::string& source) {
     f.message = source + ": " + f.message;
     return f;
@@ -113,8 +118,7 @@ result<std::vector<entry_spec>> read_manifest(const std::string& folder) {
         if (item.contains("channels")) {
             if (!item["channels"].is_array()) return manifest_error(where, "\"channels\" must be an array of names");
             for (const auto& c : item["channels"]) {
-                if (!c.is_string() || c.get<std::string>().empty() ||
-                    c.get<std::string>().find_first_of("/\\.%?#") != std::string::npos)
+                if (!c.is_string() || !plain_channel(c.get<std::string>()))
                     return manifest_error(where, "a channel is a plain name (no '/', '.', '%', '?', '#')");
                 spec.channels.push_back(c.get<std::string>());
             }
@@ -136,6 +140,10 @@ result<std::vector<release::release>> load_releases(const std::vector<std::strin
             for (auto& e : *entries) specs.push_back(std::move(e));
             continue;
         }
+        for (const auto& c : options.channels)
+            if (!plain_channel(c))
+                return make_failure(errc::usage_error, "--channel '" + c + "' is not a plain name",
+                                    "a channel has no '/', '\\', '.', '%', '?' or '#'");
         entry_spec spec;
         spec.source = path;
         spec.image_path = path;

@@ -15,6 +15,7 @@ void register_serial(CLI::App& app, app_context& ctx);
 void register_push(CLI::App& app, app_context& ctx);
 void register_espota(CLI::App& app, app_context& ctx);
 void register_serve(CLI::App& app, app_context& ctx);
+void register_publish(CLI::App& app, app_context& ctx);
 void register_completion(CLI::App& app, app_context& ctx);
 
 }  // namespace otaflash::cli

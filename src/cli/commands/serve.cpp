@@ -7,10 +7,10 @@
 #include "cli/commands/serve_mqtt.hpp"
 #include "cli/commands/serve_http.hpp"
 #include "cli/duration.hpp"
+#include "cli/release_args.hpp"
 #include "cli/serve_run.hpp"
 
 #include <otaflash/release/catalog.hpp>
-#include <otaflash/release_store/load.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -20,9 +20,7 @@ namespace otaflash::cli {
 namespace {
 
 struct serve_options {
-    std::vector<std::string> releases;
-    std::string version, title, fs_image;
-    std::vector<std::string> channels;
+    release_args releases;
     std::vector<std::string> expect;
     std::string deadline;
     std::string grace = "10s";
@@ -72,12 +70,7 @@ int run(app_context& ctx, const serve_options& o) {
     auto rules = make_policy(o);
     if (!rules) return out.fail("serve", rules.error());
 
-    release_store::load_options load;
-    if (!o.version.empty()) load.version = o.version;
-    if (!o.title.empty()) load.title = o.title;
-    if (!o.fs_image.empty()) load.fs_image = o.fs_image;
-    load.channels = o.channels;
-    auto releases = release_store::load_releases(o.releases, load);
+    auto releases = load_releases(o.releases);
     if (!releases) return out.fail("serve", releases.error());
     release::catalog catalog(std::move(*releases), std::move(*rules));
 
@@ -103,13 +96,7 @@ int run(app_context& ctx, const serve_options& o) {
 void register_serve(CLI::App& app, app_context& ctx) {
     auto opts = std::make_shared<serve_options>();
     auto* sub = app.add_subcommand("serve", "Serve firmware to devices that pull it (HTTP/HTTPS, MQTT)");
-    sub->add_option("release", opts->releases, "Image file(s) or release folder(s) holding releases.json")->required();
-    sub->add_option("--version", opts->version,
-                    "Version of an image file (default: its app descriptor). Versions compare as semantic "
-                    "versions when both are (1.2.10 > 1.2.9), otherwise any different text is an update");
-    sub->add_option("--title", opts->title, "Title of an image file (default: its project name, else the file name)");
-    sub->add_option("--channel", opts->channels, "Channel of an image file (repeatable): served below /CHANNEL/");
-    sub->add_option("--fs", opts->fs_image, "Filesystem image served to x-*-mode: spiffs requests (with one image file)");
+    add_release_args(*sub, opts->releases, "served");
     sub->add_option("--expect", opts->expect,
                     "A device (MAC; with --mqtt its client id) or a file of them, one a line, that must fetch the release "
                     "(repeatable)");
