@@ -1,0 +1,26 @@
+#pragma once
+// otaflash-pull-device as a child process for tests: its JSON Lines events parsed, the result and
+// the requests picked out. Every wait bounded: 5 s per step inside the device, 60 s in all.
+
+#include "subprocess.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace otaflash::test {
+
+struct device_run {
+    process_result r;
+    std::vector<nlohmann::json> events;
+
+    nlohmann::json result() const;                 // the "result" event (null when none)
+    std::vector<nlohmann::json> requests() const;  // every "request" event, in order
+};
+
+// Runs build/bin/otaflash-pull-device with `args` (and --timeout 5000 unless given); a stdout line that is not
+// JSON fails the calling test.
+device_run pull(std::vector<std::string> args);
+
+}  // namespace otaflash::test
