@@ -37,4 +37,19 @@ device_run pull(std::vector<std::string> args) {
     return run;
 }
 
+void expect_resumed_once(const device_run& run, std::size_t cut, std::size_t size) {
+    EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
+    auto result = run.result();
+    EXPECT_EQ(result["outcome"], "updated");
+    EXPECT_EQ(result["resumed"], 1);
+    auto requests = run.requests();
+    ASSERT_EQ(requests.size(), 3u) << run.r.out;
+    EXPECT_EQ(requests[1]["status"], 200);
+    EXPECT_EQ(requests[1]["cut"], true);
+    EXPECT_EQ(requests[1]["bytes"], cut);
+    EXPECT_EQ(requests[2]["status"], 206);
+    EXPECT_EQ(requests[2]["range"], "bytes=" + std::to_string(cut) + "-");
+    EXPECT_EQ(requests[2]["bytes"], size - cut);
+}
+
 }  // namespace otaflash::test

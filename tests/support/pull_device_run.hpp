@@ -23,4 +23,8 @@ struct device_run {
 // JSON fails the calling test.
 device_run pull(std::vector<std::string> args);
 
+// A run with --drop-after `cut` that updated anyway: the first download (request 2) cut after
+// `cut` bytes, the rest of the `size`-byte image fetched once with Range (206, "bytes=cut-").
+void expect_resumed_once(const device_run& run, std::size_t cut, std::size_t size);
+
 }  // namespace otaflash::test
