@@ -1,11 +1,13 @@
 // `otaflash publish` → a private nginx on loopback → HTTP clients as devices use them: the static
 // tree works behind a real web server (lengths, types, ranges, caching validators), the README's
-// nginx config does what it says, and every file is what `otaflash serve` answers for its path.
+// nginx config does what it says, every file is what `otaflash serve` answers for its path, and
+// the emulated devices (otaflash-pull-device: esp32FOTA, raw modem client) update through it.
 
 #include "fixtures.hpp"
 #include "http_client.hpp"
 #include "image_builder.hpp"
 #include "nginx_server.hpp"
+#include "pull_device_run.hpp"
 #include "serve_harness.hpp"
 #include "subprocess.hpp"
 
@@ -215,4 +217,62 @@ TEST(PublishNginx, EveryFileIsWhatServeAnswersForThePath) {
     auto manifest = json::parse(text_of(slurp(tmp.file("site/manifest.json"))));
     ASSERT_TRUE(manifest.is_array()) << manifest;
     EXPECT_EQ(manifest.size(), 2u);
+}
+
+// esp32FOTA as the library does it: the manifest, then the image its url names, checked as the
+// device checks it; a device already running the version stops after the manifest.
+TEST(PublishNginx, Esp32FotaDevicePullsThroughNginxByteForByte) {
+    published p;
+    const std::string got = p.tmp.file("got.bin");
+    auto run = pull({"--kind", "esp32fota", "--url", p.nginx->url() + "/manifest.json", "--version", "1.0.0", "--out", got});
+    ASSERT_EQ(run.r.exit_code, 0) << run.r.out << run.r.err << p.nginx->error_log();
+    EXPECT_EQ(run.result()["outcome"], "updated") << run.result();
+    EXPECT_EQ(run.result()["offered"], "2.4.0");
+    auto requests = run.requests();
+    ASSERT_EQ(requests.size(), 2u) << run.r.out;
+    EXPECT_EQ(requests[0]["url"], p.nginx->url() + "/manifest.json");
+    EXPECT_EQ(requests[1]["url"], p.nginx->url() + p.image_path("manifest.json"));
+    EXPECT_EQ(requests[1]["status"], 200);
+    EXPECT_EQ(slurp(got), p.stable);
+
+    const std::string beta = p.tmp.file("beta.bin");
+    auto tester = pull({"--kind", "esp32fota", "--url", p.nginx->url() + "/beta/manifest.json", "--version", "2.4.0",
+                        "--out", beta});
+    ASSERT_EQ(tester.r.exit_code, 0) << tester.r.out << tester.r.err;
+    EXPECT_EQ(tester.result()["offered"], "2.5.0-rc.1");
+    EXPECT_EQ(slurp(beta), p.beta);
+
+    auto current = pull({"--kind", "esp32fota", "--url", p.nginx->url() + "/manifest.json", "--version", "2.4.0"});
+    EXPECT_EQ(current.r.exit_code, 0) << current.r.out;
+    EXPECT_EQ(current.result()["outcome"], "no_update");
+    EXPECT_EQ(current.requests().size(), 1u);  // the manifest only
+    const auto log = p.nginx->access_log();
+    EXPECT_NE(log.find("\"GET " + p.image_path("manifest.json") + " HTTP/1."), std::string::npos) << log;
+}
+
+// A download cut mid-body resumes through nginx where it broke (Range + If-Range against nginx's
+// own ETag) and ends byte-identical. The device's small receive window makes the cut real.
+TEST(PublishNginx, ACutEsp32FotaDownloadResumesThroughNginx) {
+    published p;
+    const std::string got = p.tmp.file("resumed.bin");
+    auto run = pull({"--kind", "esp32fota", "--url", p.nginx->url() + "/manifest.json", "--version", "1.0.0",
+                     "--drop-after", "100000", "--rx-window", "16384", "--out", got});
+    expect_resumed_once(run, 100000, p.stable.size());
+    EXPECT_EQ(slurp(got), p.stable);
+    EXPECT_NE(p.nginx->access_log().find("\" 206 " + std::to_string(p.stable.size() - 100000) + " "), std::string::npos)
+        << p.nginx->access_log();
+}
+
+// The modem-style client: GET /version, compare the text, GET /firmware.bin sized by Content-Length.
+TEST(PublishNginx, RawClientComparesVersionTextAndFetchesFirmwareBin) {
+    published p;
+    const std::string got = p.tmp.file("raw.bin");
+    auto run = pull({"--kind", "raw", "--url", p.nginx->url(), "--version", "2.3.9", "--out", got});
+    ASSERT_EQ(run.r.exit_code, 0) << run.r.out << run.r.err;
+    EXPECT_EQ(run.result()["outcome"], "updated");
+    ASSERT_EQ(run.requests().size(), 2u);
+    EXPECT_EQ(run.requests()[1]["url"], p.nginx->url() + "/firmware.bin");
+    EXPECT_EQ(slurp(got), p.stable);
+    auto same = pull({"--kind", "raw", "--url", p.nginx->url(), "--version", "2.4.0"});
+    EXPECT_EQ(same.result()["outcome"], "no_update") << same.r.out;
 }

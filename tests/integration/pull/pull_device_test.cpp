@@ -4,6 +4,7 @@
 // ends `serve --expect`.
 
 #include "ota_host.hpp"
+#include "pull_device_run.hpp"
 #include "serve_harness.hpp"
 
 #include <otaflash/crypto/digest.hpp>
@@ -22,41 +23,6 @@ using namespace otaflash::test;
 using json = nlohmann::json;
 
 namespace {
-
-struct device_run {
-    process_result r;
-    std::vector<json> events;
-
-    json result() const {
-        for (const auto& e : events)
-            if (e["event"] == "result") return e;
-        return nullptr;
-    }
-    std::vector<json> requests() const {
-        std::vector<json> out;
-        for (const auto& e : events)
-            if (e["event"] == "request") out.push_back(e);
-        return out;
-    }
-};
-
-// Every wait bounded: 5 s per step inside the device, 60 s for the whole process. The device's
-// secrets come from `options.env` only, never from the environment the tests run in.
-device_run pull(std::vector<std::string> args, process_options options = {}) {
-    if (std::find(args.begin(), args.end(), "--timeout") == args.end()) args.insert(args.end(), {"--timeout", "5000"});
-    args.insert(args.begin(), bin_path("otaflash-pull-device"));
-    for (const char* variable : {"OTAFLASH_DEVICE_PASSWORD", "OTAFLASH_DEVICE_TOKEN"})
-        if (!options.env.count(variable)) options.unset_env.push_back(variable);
-    options.timeout = std::chrono::seconds(60);
-    device_run run{run_process(args, options), {}};
-    std::istringstream lines(run.r.out);
-    for (std::string line; std::getline(lines, line);) {
-        auto j = json::parse(line, nullptr, false);
-        EXPECT_FALSE(j.is_discarded()) << "not JSON on stdout: " << line;
-        if (!j.is_discarded()) run.events.push_back(std::move(j));
-    }
-    return run;
-}
 
 std::string url(const serve_process& s, const std::string& path) {
     return "http://127.0.0.1:" + std::to_string(s.port()) + path;
@@ -259,18 +225,7 @@ TEST_F(PullDevice, DroppedDownloadResumesWithRangeAndServeCountsItOnce) {
         const std::string where = kind == "raw" ? url(s, "/") : url(s, "/manifest.json");
         auto run = pull({"--kind", kind, "--url", where, "--version", "2.0.0", "--drop-after", "100000", "--rx-window", "16384",
                          "--out", got});
-        EXPECT_EQ(run.r.exit_code, 0) << run.r.err << run.r.out;
-        auto result = run.result();
-        EXPECT_EQ(result["outcome"], "updated");
-        EXPECT_EQ(result["resumed"], 1);
-        auto requests = run.requests();
-        ASSERT_EQ(requests.size(), 3u) << run.r.out;
-        EXPECT_EQ(requests[1]["status"], 200);
-        EXPECT_EQ(requests[1]["cut"], true);
-        EXPECT_EQ(requests[1]["bytes"], 100000);
-        EXPECT_EQ(requests[2]["status"], 206);
-        EXPECT_EQ(requests[2]["range"], "bytes=100000-");
-        EXPECT_EQ(requests[2]["bytes"], big.size() - 100000);
+        expect_resumed_once(run, 100000, big.size());
         expect_file(got, big);
         auto summary = summary_of(s);
         ASSERT_TRUE(summary.is_object());
