@@ -1,6 +1,7 @@
 #include <otaflash/release_store/load.hpp>
 
 #include <otaflash/io/file.hpp>
+#include <otaflash/proto/pull/static_tree.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -18,9 +19,14 @@ struct entry_spec {
     std::string source;  // for messages
 };
 
-// A channel is a folder name in URLs and in `publish`'s tree: nothing that could leave it.
-bool plain_channel(const std::string& name) {
-    return !name.empty() && name.find_first_of("/\\.%?#") == std::string::npos;
+// A channel is a folder name in URLs and in `publish`'s tree: nothing that could leave it, and
+// no name the top of the tree already has. Empty when the name is usable.
+std::string channel_problem(const std::string& name) {
+    if (name.empty() || name.find_first_of("/\\.%?#") != std::string::npos)
+        return "a channel is a plain name (no '/', '\\', '.', '%', '?' or '#')";
+    if (proto::pull::channel_name_taken(name))
+        return "version, firmware, releases and SHA256SUMS are top-level paths, not channel names";
+    return {};
 }
 
 failure in_source(failure f, const std::string& source) {
@@ -118,8 +124,9 @@ result<std::vector<entry_spec>> read_manifest(const std::string& folder) {
         if (item.contains("channels")) {
             if (!item["channels"].is_array()) return manifest_error(where, "\"channels\" must be an array of names");
             for (const auto& c : item["channels"]) {
-                if (!c.is_string() || !plain_channel(c.get<std::string>()))
-                    return manifest_error(where, "a channel is a plain name (no '/', '.', '%', '?', '#')");
+                if (!c.is_string()) return manifest_error(where, "\"channels\" must be an array of names");
+                if (auto problem = channel_problem(c.get<std::string>()); !problem.empty())
+                    return manifest_error(where, "channel '" + c.get<std::string>() + "': " + problem);
                 spec.channels.push_back(c.get<std::string>());
             }
         }
@@ -141,9 +148,8 @@ result<std::vector<release::release>> load_releases(const std::vector<std::strin
             continue;
         }
         for (const auto& c : options.channels)
-            if (!plain_channel(c))
-                return make_failure(errc::usage_error, "--channel '" + c + "' is not a plain name",
-                                    "a channel has no '/', '\\', '.', '%', '?' or '#'");
+            if (auto problem = channel_problem(c); !problem.empty())
+                return make_failure(errc::usage_error, "--channel '" + c + "' cannot be used", problem);
         entry_spec spec;
         spec.source = path;
         spec.image_path = path;

@@ -10,10 +10,6 @@
 namespace otaflash::proto::pull {
 namespace {
 
-// Top-level names a channel folder would collide with (a file and a folder of one name), or
-// shadow in `serve` (which takes "/firmware/…" and "/releases/…" for the channel).
-constexpr std::string_view reserved[] = {"version", "firmware", "releases", sums_name};
-
 std::string header_of(const response_plan& plan, std::string_view name) {
     for (const auto& [k, v] : plan.headers)
         if (k == name) return v;
@@ -37,6 +33,11 @@ bool is_hex64(std::string_view s) {
 
 }  // namespace
 
+bool channel_name_taken(std::string_view name) noexcept {
+    constexpr std::string_view taken[] = {"version", "firmware", "releases", sums_name};
+    return std::find(std::begin(taken), std::end(taken), name) != std::end(taken);
+}
+
 byte_view tree_file::body() const noexcept {
     if (blob) return byte_view{*blob};
     return byte_view{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -47,7 +48,7 @@ result<std::vector<tree_file>> static_tree(const release::catalog& catalog, cons
     std::map<std::string, tree_file> files;
     std::vector<std::string> channels{""};
     for (const auto& c : catalog.channels()) {
-        if (std::find(std::begin(reserved), std::end(reserved), c) != std::end(reserved))
+        if (channel_name_taken(c))
             return make_failure(errc::usage_error,
                                 "channel '" + c + "' has the name of a file or folder at the top of the tree",
                                 "rename the channel (version, firmware, releases and SHA256SUMS are taken)");

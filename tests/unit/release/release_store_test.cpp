@@ -114,6 +114,20 @@ TEST(ReleaseStore, ManifestMistakesAreNamed) {
     EXPECT_EQ(not_json.error().code, errc::config_invalid);
     auto bad_channel = with(R"({"releases":[{"image":"s32.bin","channels":["../x"]}]})");
     ASSERT_FALSE(bad_channel);
+    EXPECT_EQ(bad_channel.error().code, errc::config_invalid);
+    // serve would hide /firmware/<sha256>.bin and /releases/latest behind such a channel.
+    for (const std::string taken : {"firmware", "releases", "version", "SHA256SUMS"}) {
+        auto shadowing = with(R"({"releases":[{"image":"s32.bin","channels":[")" + taken + R"("]}]})");
+        ASSERT_FALSE(shadowing) << taken;
+        EXPECT_EQ(shadowing.error().code, errc::config_invalid);
+        EXPECT_NE(shadowing.error().message.find("channel '" + taken + "'"), std::string::npos) << shadowing.error().message;
+        release_store::load_options option;
+        option.channels = {taken};
+        auto flag = release_store::load_releases({dir.path() + "/s32.bin"}, option);
+        ASSERT_FALSE(flag) << taken;
+        EXPECT_EQ(flag.error().code, errc::usage_error);
+        EXPECT_NE(flag.error().message.find("--channel '" + taken + "'"), std::string::npos);
+    }
     auto twice = with(R"({"releases":[{"image":"s32.bin"},{"image":"s32.bin"}]})");
     ASSERT_FALSE(twice);
     EXPECT_EQ(twice.error().code, errc::usage_error);

@@ -19,6 +19,11 @@ namespace otaflash::proto::pull {
 
 inline constexpr std::string_view sums_name = "SHA256SUMS";
 
+// A channel with one of these names would be a folder beside a top-level file of the same name in
+// the tree, or would shadow "/firmware/<sha256>.bin" and "/releases/latest" in `serve`: release
+// loading refuses them for both commands.
+bool channel_name_taken(std::string_view name) noexcept;
+
 struct tree_file {
     std::string path;                   // relative, '/'-separated: "beta/manifest.json"
     std::string text;                   // a small body, or
