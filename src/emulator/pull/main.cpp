@@ -6,7 +6,7 @@
 #include "emulator/pull/fleet.hpp"
 #include "emulator/pull/json_events.hpp"
 
-#include "cli/output.hpp"
+#include "cli/emulator_main.hpp"
 
 #include <otaflash/exit_codes.hpp>
 #include <otaflash/io/limits.hpp>
@@ -90,10 +90,7 @@ struct options {
     std::vector<std::string> groups;
 };
 
-int fail(const otaflash::failure& error) {
-    otaflash::cli::reporter report(otaflash::cli::output_format::text);
-    return report.fail(program, error);
-}
+int fail(const otaflash::failure& error) { return otaflash::cli::fail_emulator(program, error); }
 
 void add_options(CLI::App& app, options& o) {
     const char* server = "Server";
@@ -202,15 +199,7 @@ int main(int argc, char** argv) {
     app.footer(footer);
     options o;
     add_options(app, o);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(otaflash::make_failure(otaflash::errc::usage_error, e.what(), "see " + std::string(program) + " --help"));
-    }
+    if (auto ended = otaflash::cli::parse_emulator_args(app, argc, argv, program)) return *ended;
     using otaflash::errc;
     for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
              {"kind", o.kind}, {"chip", o.chip}, {"flash", o.flash}, {"free", std::to_string(o.free_space)},
